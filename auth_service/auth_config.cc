@@ -1,0 +1,306 @@
+#include "auth_service/auth_config.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <span>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+
+namespace tollgate::auth {
+namespace {
+
+// ---------------------------------------------------------------------------
+// Flag and environment reading. The same helper sits in sum_config.cc; it
+// moves to common/ once there is a home for it there. Messages from here
+// may echo a value, so they are never built for a secret setting.
+
+// One setting: a flag and the environment variable of the same meaning.
+struct Setting {
+  absl::string_view flag;           // without the leading "--"
+  absl::string_view env;
+  absl::string_view default_value;  // used when neither is set; "" = unset
+  absl::string_view default_shown;  // --help's default column; "" = default_value
+  absl::string_view meaning;
+};
+
+std::string Describe(const Setting& setting) {
+  return absl::StrCat(setting.env, " (--", setting.flag, ")");
+}
+
+// The value of every setting after flags, then environment, then defaults.
+class RawSettings {
+ public:
+  static absl::StatusOr<RawSettings> Read(std::span<const Setting* const> settings, int argc,
+                                          char** argv, const AuthConfig::EnvLookup& env) {
+    RawSettings raw;
+    std::map<absl::string_view, const Setting*> by_flag;
+    for (const Setting* setting : settings) by_flag[setting->flag] = setting;
+
+    std::map<absl::string_view, std::string> from_flags;
+    for (int i = 1; i < argc; ++i) {
+      absl::string_view arg = argv[i];
+      if (arg == "--help" || arg == "-h") continue;
+      if (arg.size() < 3 || arg.substr(0, 2) != "--") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("unexpected argument '", arg, "' (see --help)"));
+      }
+      arg.remove_prefix(2);
+      absl::string_view name = arg.substr(0, arg.find('='));
+      auto found = by_flag.find(name);
+      if (found == by_flag.end()) {
+        return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name, " (see --help)"));
+      }
+      if (name.size() < arg.size()) {
+        from_flags[found->first] = std::string(arg.substr(name.size() + 1));
+      } else if (i + 1 < argc) {
+        from_flags[found->first] = argv[++i];
+      } else {
+        return absl::InvalidArgumentError(absl::StrCat("flag --", name, " needs a value"));
+      }
+    }
+
+    for (const Setting* setting : settings) {
+      std::string value;
+      if (auto flag = from_flags.find(setting->flag); flag != from_flags.end()) {
+        value = flag->second;
+      } else if (std::optional<std::string> env_value = env(std::string(setting->env))) {
+        value = *env_value;
+      }
+      // An empty value means unset, so `VAR=` in a compose file does not
+      // override a default with nothing.
+      if (value.empty()) value = std::string(setting->default_value);
+      raw.values_[setting->flag] = std::move(value);
+    }
+    return raw;
+  }
+
+  // The value, or "" when unset.
+  const std::string& Get(const Setting& setting) const { return values_.at(setting.flag); }
+
+ private:
+  std::map<absl::string_view, std::string> values_;  // by flag
+};
+
+absl::StatusOr<int64_t> ParseSeconds(const RawSettings& raw, const Setting& setting,
+                                     int64_t min_seconds, int64_t max_seconds) {
+  const std::string& text = raw.Get(setting);
+  int64_t seconds = 0;
+  if (!absl::SimpleAtoi(text, &seconds) || seconds < min_seconds || seconds > max_seconds) {
+    return absl::InvalidArgumentError(absl::StrCat(Describe(setting),
+                                                   ": must be whole seconds in [", min_seconds,
+                                                   ", ", max_seconds, "], got '", text, "'"));
+  }
+  return seconds;
+}
+
+// Accepts "host:port" (host may be "[::]") with a port in [0, 65535], or a
+// gRPC "unix:" address.
+absl::Status CheckListenAddress(const Setting& setting, const std::string& address) {
+  if (absl::StartsWith(address, "unix:") && address.size() > 5) return absl::OkStatus();
+  size_t colon = address.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos || colon == 0 ||
+      !absl::SimpleAtoi(absl::string_view(address).substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        Describe(setting), ": must be host:port with a port in [0, 65535], got '", address, "'"));
+  }
+  return absl::OkStatus();
+}
+
+std::string HelpTable(std::span<const Setting* const> settings) {
+  size_t flag_width = 4, env_width = 8, default_width = 7;
+  for (const Setting* setting : settings) {
+    absl::string_view shown =
+        setting->default_shown.empty() ? setting->default_value : setting->default_shown;
+    flag_width = std::max(flag_width, setting->flag.size() + 2);
+    env_width = std::max(env_width, setting->env.size());
+    default_width = std::max(default_width, shown.size());
+  }
+  auto row = [&](absl::string_view flag, absl::string_view env, absl::string_view shown,
+                 absl::string_view meaning) {
+    return absl::StrCat("  ", flag, std::string(flag_width - flag.size() + 2, ' '), env,
+                        std::string(env_width - env.size() + 2, ' '), shown,
+                        std::string(default_width - shown.size() + 2, ' '), meaning, "\n");
+  };
+  std::string table = row("flag", "variable", "default", "meaning");
+  for (const Setting* setting : settings) {
+    absl::string_view shown =
+        setting->default_shown.empty() ? setting->default_value : setting->default_shown;
+    table += row(absl::StrCat("--", setting->flag), setting->env, shown, setting->meaning);
+  }
+  return table;
+}
+
+std::optional<std::string> ProcessEnv(const std::string& name) {
+  const char* value = std::getenv(name.c_str());
+  if (value == nullptr) return std::nullopt;
+  return std::string(value);
+}
+
+// ---------------------------------------------------------------------------
+// AuthService settings (SPEC section 7).
+
+constexpr int64_t kOneDay = 24 * 60 * 60;
+constexpr int64_t kOneYear = 365 * kOneDay;
+// RFC 7518 section 3.2: an HS256 key must be at least as long as the hash.
+constexpr size_t kMinSecretKeyBytes = 32;
+
+constexpr Setting kListen{"listen", "AUTH_LISTEN", "0.0.0.0:50051", "",
+                          "gRPC listen address (host:port)"};
+constexpr Setting kDatabaseUrl{"database-url", "AUTH_DATABASE_URL", "", "required",
+                               "libpq connection URI (postgresql://user:pass@host/db)"};
+constexpr Setting kSigningKeys{
+    "signing-keys", "AUTH_SIGNING_KEYS", "", "required unless JWT_SECRET_KEY",
+    "comma-separated PEM private key files; the first signs, all are published; "
+    "the key type picks ES256 / EdDSA / RS256"};
+constexpr Setting kJwtSecretKey{"jwt-secret-key", "JWT_SECRET_KEY", "", "unset",
+                                "HS256 shared secret, at least 32 bytes (prefer the variable)"};
+constexpr Setting kTokenIssuer{"token-issuer", "TOKEN_ISSUER", "tollgate", "",
+                               "`iss` issued and required"};
+constexpr Setting kTokenAudience{"token-audience", "TOKEN_AUDIENCE", "tollgate", "",
+                                 "`aud` issued and required"};
+constexpr Setting kTokenLeeway{"token-leeway", "TOKEN_LEEWAY", "30", "",
+                               "clock leeway, seconds [0, 300]"};
+constexpr Setting kAccessTtl{"access-ttl", "AUTH_ACCESS_TTL", "900", "",
+                             "access token lifetime, seconds [1, 86400]"};
+constexpr Setting kRefreshIdleTtl{"refresh-idle-ttl", "AUTH_REFRESH_IDLE_TTL", "604800", "",
+                                  "refresh token idle lifetime, seconds, at most the session's"};
+constexpr Setting kSessionTtl{"session-ttl", "AUTH_SESSION_TTL", "2592000", "",
+                              "session (refresh family) absolute lifetime, seconds [1, 1 year]"};
+constexpr Setting kRefreshGrace{"refresh-grace", "AUTH_REFRESH_GRACE", "10", "",
+                                "retry window for a lost Refresh reply, seconds [0, 300]"};
+constexpr Setting kBootstrapAdminEmail{"bootstrap-admin-email", "AUTH_BOOTSTRAP_ADMIN_EMAIL", "",
+                                       "unset", "first admin: created or promoted at start-up"};
+constexpr Setting kBootstrapAdminPassword{"bootstrap-admin-password",
+                                          "AUTH_BOOTSTRAP_ADMIN_PASSWORD", "", "unset",
+                                          "first admin's password (prefer the variable)"};
+constexpr Setting kHttpListen{"http-listen", "AUTH_HTTP_LISTEN", "", "off",
+                              "HTTP address for metrics and /.well-known/jwks.json"};
+
+constexpr const Setting* kSettings[] = {
+    &kListen,      &kDatabaseUrl,   &kSigningKeys,        &kJwtSecretKey,
+    &kTokenIssuer, &kTokenAudience, &kTokenLeeway,        &kAccessTtl,
+    &kRefreshIdleTtl, &kSessionTtl, &kRefreshGrace,       &kBootstrapAdminEmail,
+    &kBootstrapAdminPassword,       &kHttpListen,
+};
+
+}  // namespace
+
+bool AuthConfig::WantsHelp(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") return true;
+  }
+  return false;
+}
+
+std::string AuthConfig::HelpText() {
+  return absl::StrCat(
+      "auth_service: tollgate AuthService (accounts, access and refresh tokens) over gRPC.\n"
+      "\n"
+      "Usage: auth_service [--flag=value | --flag value]...\n"
+      "\n"
+      "Every flag has an environment variable of the same meaning; the flag wins.\n"
+      "An empty value counts as unset. Pass secrets by variable: flags show in ps.\n"
+      "\n",
+      HelpTable(kSettings));
+}
+
+absl::StatusOr<AuthConfig> AuthConfig::FromFlagsAndEnv(int argc, char** argv) {
+  return FromFlagsAndEnv(argc, argv, ProcessEnv);
+}
+
+absl::StatusOr<AuthConfig> AuthConfig::FromFlagsAndEnv(int argc, char** argv,
+                                                       const EnvLookup& env) {
+  absl::StatusOr<RawSettings> raw = RawSettings::Read(kSettings, argc, argv, env);
+  if (!raw.ok()) return raw.status();
+
+  AuthConfig config;
+  config.listen_address = raw->Get(kListen);
+  if (absl::Status status = CheckListenAddress(kListen, config.listen_address); !status.ok()) {
+    return status;
+  }
+
+  config.database_url = raw->Get(kDatabaseUrl);
+  if (config.database_url.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(Describe(kDatabaseUrl), ": is required"));
+  }
+
+  for (absl::string_view file : absl::StrSplit(raw->Get(kSigningKeys), ',')) {
+    file = absl::StripAsciiWhitespace(file);
+    if (!file.empty()) config.signing_key_files.emplace_back(file);
+  }
+  config.jwt_secret_key = raw->Get(kJwtSecretKey);
+  if (!raw->Get(kSigningKeys).empty() && config.signing_key_files.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Describe(kSigningKeys), ": lists no file"));
+  }
+  // One signing mode at a time: silently preferring one would leave an
+  // operator believing tokens are signed with the other.
+  if (!config.signing_key_files.empty() && !config.jwt_secret_key.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("set either ", Describe(kSigningKeys), " or ",
+                                                   Describe(kJwtSecretKey), ", not both"));
+  }
+  if (config.signing_key_files.empty() && config.jwt_secret_key.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(Describe(kSigningKeys), " or ",
+                                                   Describe(kJwtSecretKey), ": one is required"));
+  }
+  if (!config.jwt_secret_key.empty() && config.jwt_secret_key.size() < kMinSecretKeyBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Describe(kJwtSecretKey), ": must be at least ", kMinSecretKeyBytes,
+                     " bytes, got ", config.jwt_secret_key.size()));
+  }
+
+  config.token_issuer = raw->Get(kTokenIssuer);
+  config.token_audience = raw->Get(kTokenAudience);
+
+  struct SecondsSetting {
+    const Setting& setting;
+    int64_t min_seconds;
+    int64_t max_seconds;
+    int64_t& out;
+  };
+  for (const SecondsSetting& s : {
+           SecondsSetting{kTokenLeeway, 0, 300, config.token_leeway_seconds},
+           SecondsSetting{kAccessTtl, 1, kOneDay, config.access_ttl_seconds},
+           SecondsSetting{kSessionTtl, 1, kOneYear, config.session_ttl_seconds},
+           SecondsSetting{kRefreshIdleTtl, 1, kOneYear, config.refresh_idle_ttl_seconds},
+           SecondsSetting{kRefreshGrace, 0, 300, config.refresh_grace_seconds},
+       }) {
+    absl::StatusOr<int64_t> seconds = ParseSeconds(*raw, s.setting, s.min_seconds, s.max_seconds);
+    if (!seconds.ok()) return seconds.status();
+    s.out = *seconds;
+  }
+  if (config.refresh_idle_ttl_seconds > config.session_ttl_seconds) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Describe(kRefreshIdleTtl), ": must not exceed ", Describe(kSessionTtl), " (",
+                     config.session_ttl_seconds, "), got ", config.refresh_idle_ttl_seconds));
+  }
+
+  config.bootstrap_admin_email = raw->Get(kBootstrapAdminEmail);
+  config.bootstrap_admin_password = raw->Get(kBootstrapAdminPassword);
+  if (config.bootstrap_admin_email.empty() != config.bootstrap_admin_password.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(Describe(kBootstrapAdminEmail), " and ",
+                                                   Describe(kBootstrapAdminPassword),
+                                                   ": set both or neither"));
+  }
+
+  config.http_listen_address = raw->Get(kHttpListen);
+  if (!config.http_listen_address.empty()) {
+    if (absl::Status status = CheckListenAddress(kHttpListen, config.http_listen_address);
+        !status.ok()) {
+      return status;
+    }
+  }
+  return config;
+}
+
+}  // namespace tollgate::auth

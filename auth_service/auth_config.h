@@ -1,0 +1,54 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace tollgate::auth {
+
+// The AuthService configuration (README "Configuration"), parsed once at
+// start-up and then passed down read-only; nothing else reads the
+// environment. Every setting is a flag (`--name=value` or `--name value`)
+// with an environment variable of the same meaning; the flag wins, and an
+// empty value counts as unset.
+struct AuthConfig {
+  // Looks up one environment variable; nullopt when it is not set.
+  using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+  std::string listen_address;                   // AUTH_LISTEN
+  std::string database_url;                     // AUTH_DATABASE_URL
+  std::vector<std::string> signing_key_files;   // AUTH_SIGNING_KEYS; first signs
+  std::string jwt_secret_key;                   // JWT_SECRET_KEY; empty: unset. Never log.
+  std::string token_issuer;                     // TOKEN_ISSUER
+  std::string token_audience;                   // TOKEN_AUDIENCE
+  int64_t token_leeway_seconds = 0;             // TOKEN_LEEWAY
+  int64_t access_ttl_seconds = 0;               // AUTH_ACCESS_TTL
+  int64_t refresh_idle_ttl_seconds = 0;         // AUTH_REFRESH_IDLE_TTL
+  int64_t session_ttl_seconds = 0;              // AUTH_SESSION_TTL
+  int64_t refresh_grace_seconds = 0;            // AUTH_REFRESH_GRACE
+  std::string bootstrap_admin_email;            // AUTH_BOOTSTRAP_ADMIN_EMAIL; empty: none
+  std::string bootstrap_admin_password;         // AUTH_BOOTSTRAP_ADMIN_PASSWORD. Never log.
+  std::string http_listen_address;              // AUTH_HTTP_LISTEN; empty: off
+
+  // True when argv contains `--help` or `-h`. The caller then prints
+  // HelpText() and exits 0 without parsing anything else.
+  static bool WantsHelp(int argc, char** argv);
+
+  // Usage plus one row per setting: flag, variable, default, meaning.
+  static std::string HelpText();
+
+  // Reads argv[1..argc) and the process environment. INVALID_ARGUMENT with a
+  // one-line reason naming the flag and variable for an unknown flag, a
+  // value out of range, a missing required setting, or a conflict. The
+  // reason never contains the value of a secret.
+  [[nodiscard]] static absl::StatusOr<AuthConfig> FromFlagsAndEnv(int argc, char** argv);
+  // The same with an injected environment (for tests).
+  [[nodiscard]] static absl::StatusOr<AuthConfig> FromFlagsAndEnv(int argc, char** argv,
+                                                                  const EnvLookup& env);
+};
+
+}  // namespace tollgate::auth

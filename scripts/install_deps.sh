@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that tollgate needs to build, test and run,
+# and only those that are missing: a machine that has them all is left alone
+# (no `apt-get update`, no network). Run as root, or as a user with sudo.
+#
+#   scripts/install_deps.sh
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain and build
+  build-essential cmake ninja-build pkg-config git
+  # gRPC, protobuf and the libraries the code links
+  libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
+  libpqxx-dev libsodium-dev nlohmann-json3-dev libabsl-dev libssl-dev
+  # tests and benchmarks
+  libgtest-dev googletest libgmock-dev libbenchmark-dev
+  # the database: a throwaway cluster per integration test, and the local stack
+  postgresql-15 postgresql-client-15
+  # fuzzing and sanitizer builds (clang's libFuzzer and runtime libraries)
+  clang-14 libclang-rt-14-dev
+  # the Python example client and its tests
+  python3 python3-grpcio python3-protobuf python3-jwt
+)
+
+if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
+  echo "install_deps: needs apt-get and dpkg-query (Debian 12)" >&2
+  exit 1
+fi
+if [[ -r /etc/os-release ]] && ! grep -qx 'VERSION_ID="12"' /etc/os-release; then
+  echo "install_deps: warning: written for Debian 12; package names may differ here" >&2
+fi
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+  status="$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)"
+  [[ "$status" == installed ]] || missing+=("$package")
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install_deps: all ${#PACKAGES[@]} packages are installed"
+  exit 0
+fi
+
+as_root=()
+if [[ "$(id -u)" -ne 0 ]]; then
+  if ! command -v sudo >/dev/null; then
+    echo "install_deps: missing ${missing[*]}; run as root to install them" >&2
+    exit 1
+  fi
+  as_root=(sudo)
+fi
+
+echo "install_deps: installing ${missing[*]}"
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y -q --no-install-recommends "${missing[@]}"

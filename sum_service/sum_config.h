@@ -1,0 +1,54 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace tollgate::sum {
+
+// The SumService configuration (README "Configuration"), parsed once at
+// start-up and then passed down read-only; nothing else reads the
+// environment. Every setting is a flag (`--name=value` or `--name value`)
+// with an environment variable of the same meaning; the flag wins, and an
+// empty value counts as unset.
+struct SumConfig {
+  // Looks up one environment variable; nullopt when it is not set.
+  using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+  // Where the verification keys come from: exactly one source.
+  enum class KeysSource {
+    kSharedSecret,  // JWT_SECRET_KEY (HS256)
+    kAuthService,   // SUM_KEYS_SOURCE=grpc://host:port, AuthService GetJwks
+    kJwksFile,      // SUM_KEYS_SOURCE=file:/path/jwks.json
+  };
+
+  std::string listen_address;          // SUM_LISTEN
+  KeysSource keys_source = KeysSource::kSharedSecret;
+  std::string keys_target;             // host:port for kAuthService, path for kJwksFile
+  std::string jwt_secret_key;          // JWT_SECRET_KEY; set iff kSharedSecret. Never log.
+  std::string token_issuer;            // TOKEN_ISSUER
+  std::string token_audience;          // TOKEN_AUDIENCE
+  int64_t token_leeway_seconds = 0;    // TOKEN_LEEWAY
+  std::string http_listen_address;     // SUM_HTTP_LISTEN; empty: off
+
+  // True when argv contains `--help` or `-h`. The caller then prints
+  // HelpText() and exits 0 without parsing anything else.
+  static bool WantsHelp(int argc, char** argv);
+
+  // Usage plus one row per setting: flag, variable, default, meaning.
+  static std::string HelpText();
+
+  // Reads argv[1..argc) and the process environment. INVALID_ARGUMENT with a
+  // one-line reason naming the flag and variable for an unknown flag, a
+  // value out of range, a missing required setting, or a conflict. The
+  // reason never contains the value of a secret.
+  [[nodiscard]] static absl::StatusOr<SumConfig> FromFlagsAndEnv(int argc, char** argv);
+  // The same with an injected environment (for tests).
+  [[nodiscard]] static absl::StatusOr<SumConfig> FromFlagsAndEnv(int argc, char** argv,
+                                                                 const EnvLookup& env);
+};
+
+}  // namespace tollgate::sum
