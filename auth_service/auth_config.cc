@@ -88,16 +88,24 @@ class RawSettings {
   std::map<absl::string_view, std::string> values_;  // by flag
 };
 
+// A whole number in [min_value, max_value]; `unit` names it in the error
+// ("whole seconds", "an integer").
+absl::StatusOr<int64_t> ParseInteger(const RawSettings& raw, const Setting& setting,
+                                     int64_t min_value, int64_t max_value,
+                                     absl::string_view unit) {
+  const std::string& text = raw.Get(setting);
+  int64_t value = 0;
+  if (!absl::SimpleAtoi(text, &value) || value < min_value || value > max_value) {
+    return absl::InvalidArgumentError(absl::StrCat(Describe(setting), ": must be ", unit, " in [",
+                                                   min_value, ", ", max_value, "], got '", text,
+                                                   "'"));
+  }
+  return value;
+}
+
 absl::StatusOr<int64_t> ParseSeconds(const RawSettings& raw, const Setting& setting,
                                      int64_t min_seconds, int64_t max_seconds) {
-  const std::string& text = raw.Get(setting);
-  int64_t seconds = 0;
-  if (!absl::SimpleAtoi(text, &seconds) || seconds < min_seconds || seconds > max_seconds) {
-    return absl::InvalidArgumentError(absl::StrCat(Describe(setting),
-                                                   ": must be whole seconds in [", min_seconds,
-                                                   ", ", max_seconds, "], got '", text, "'"));
-  }
-  return seconds;
+  return ParseInteger(raw, setting, min_seconds, max_seconds, "whole seconds");
 }
 
 // Accepts "host:port" (host may be "[::]") with a port in [0, 65535], or a
@@ -185,11 +193,24 @@ constexpr Setting kBootstrapAdminPassword{"bootstrap-admin-password",
 constexpr Setting kHttpListen{"http-listen", "AUTH_HTTP_LISTEN", "", "off",
                               "HTTP address for metrics and /.well-known/jwks.json"};
 
+constexpr Setting kArgon2MemoryKib{"argon2-memory-kib", "AUTH_ARGON2_MEMORY_KIB", "19456", "",
+                                   "Argon2id memory per hash, KiB [8192, 1048576] (OWASP: 19456)"};
+constexpr Setting kArgon2Iterations{"argon2-iterations", "AUTH_ARGON2_ITERATIONS", "2", "",
+                                    "Argon2id passes [1, 10] (OWASP: 2)"};
+constexpr Setting kHashThreads{"hash-threads", "AUTH_HASH_THREADS", "0", "cores",
+                               "password hashing threads [0 = one per core, 64]"};
+constexpr Setting kHashQueue{"hash-queue", "AUTH_HASH_QUEUE", "16", "",
+                             "password operations that may wait; more are shed with "
+                             "RESOURCE_EXHAUSTED [1, 4096]"};
+constexpr Setting kDatabasePoolSize{"database-pool-size", "AUTH_DATABASE_POOL_SIZE", "8", "",
+                                    "PostgreSQL connections [1, 64]"};
+
 constexpr const Setting* kSettings[] = {
     &kListen,      &kDatabaseUrl,   &kSigningKeys,        &kJwtSecretKey,
     &kTokenIssuer, &kTokenAudience, &kTokenLeeway,        &kAccessTtl,
     &kRefreshIdleTtl, &kSessionTtl, &kRefreshGrace,       &kBootstrapAdminEmail,
-    &kBootstrapAdminPassword,       &kHttpListen,
+    &kBootstrapAdminPassword,       &kHttpListen,    &kArgon2MemoryKib,   &kArgon2Iterations,
+    &kHashThreads, &kHashQueue,     &kDatabasePoolSize,
 };
 
 }  // namespace
@@ -291,6 +312,25 @@ absl::StatusOr<AuthConfig> AuthConfig::FromFlagsAndEnv(int argc, char** argv,
     return absl::InvalidArgumentError(absl::StrCat(Describe(kBootstrapAdminEmail), " and ",
                                                    Describe(kBootstrapAdminPassword),
                                                    ": set both or neither"));
+  }
+
+  struct IntegerSetting {
+    const Setting& setting;
+    int64_t min_value;
+    int64_t max_value;
+    int64_t& out;
+  };
+  for (const IntegerSetting& s : {
+           IntegerSetting{kArgon2MemoryKib, 8192, 1048576, config.argon2_memory_kib},
+           IntegerSetting{kArgon2Iterations, 1, 10, config.argon2_iterations},
+           IntegerSetting{kHashThreads, 0, 64, config.hash_threads},
+           IntegerSetting{kHashQueue, 1, 4096, config.hash_queue},
+           IntegerSetting{kDatabasePoolSize, 1, 64, config.database_pool_size},
+       }) {
+    absl::StatusOr<int64_t> value = ParseInteger(*raw, s.setting, s.min_value, s.max_value,
+                                                 "an integer");
+    if (!value.ok()) return value.status();
+    s.out = *value;
   }
 
   config.http_listen_address = raw->Get(kHttpListen);

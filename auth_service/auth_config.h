@@ -33,6 +33,11 @@ struct AuthConfig {
   std::string bootstrap_admin_email;            // AUTH_BOOTSTRAP_ADMIN_EMAIL; empty: none
   std::string bootstrap_admin_password;         // AUTH_BOOTSTRAP_ADMIN_PASSWORD. Never log.
   std::string http_listen_address;              // AUTH_HTTP_LISTEN; empty: off
+  int64_t argon2_memory_kib = 0;                // AUTH_ARGON2_MEMORY_KIB
+  int64_t argon2_iterations = 0;                // AUTH_ARGON2_ITERATIONS
+  int64_t hash_threads = 0;                     // AUTH_HASH_THREADS; 0: one per core
+  int64_t hash_queue = 0;                       // AUTH_HASH_QUEUE
+  int64_t database_pool_size = 0;               // AUTH_DATABASE_POOL_SIZE
 
   // True when argv contains `--help` or `-h`. The caller then prints
   // HelpText() and exits 0 without parsing anything else.

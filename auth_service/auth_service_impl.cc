@@ -3,6 +3,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/grpc_status.h"
+
 namespace tollgate::auth {
 namespace {
 
@@ -16,36 +18,61 @@ grpc::ServerUnaryReactor* FinishUnimplemented(
   return reactor;
 }
 
+// Runs `work` on `pool` and finishes the call with its status. A full pool
+// sheds the call at once with RESOURCE_EXHAUSTED.
+grpc::ServerUnaryReactor* RunOn(HashingPool& pool, grpc::CallbackServerContext* context,
+                                std::function<grpc::Status()> work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status queued = pool.Submit([reactor, work = std::move(work)] { reactor->Finish(work()); });
+  if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
+  return reactor;
+}
+
 }  // namespace
 
+AuthServiceImpl::AuthServiceImpl(AccountService& accounts, HashingPool& hashing_pool,
+                                 HashingPool& database_pool)
+    : accounts_(accounts), hashing_pool_(hashing_pool), database_pool_(database_pool) {}
+
 grpc::ServerUnaryReactor* AuthServiceImpl::Register(
-    grpc::CallbackServerContext* context, const v1::RegisterRequest*,
-    v1::AuthResponse*) {
-  return FinishUnimplemented(context, "Register");
+    grpc::CallbackServerContext* context, const v1::RegisterRequest* request,
+    v1::AuthResponse* response) {
+  return RunOn(hashing_pool_, context, [this, request, response] {
+    return ToGrpcStatus(accounts_.Register(*request), response);
+  });
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::Login(
-    grpc::CallbackServerContext* context, const v1::LoginRequest*,
-    v1::AuthResponse*) {
-  return FinishUnimplemented(context, "Login");
+    grpc::CallbackServerContext* context, const v1::LoginRequest* request,
+    v1::AuthResponse* response) {
+  return RunOn(hashing_pool_, context, [this, request, response] {
+    return ToGrpcStatus(accounts_.Login(*request), response);
+  });
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::Refresh(
-    grpc::CallbackServerContext* context, const v1::RefreshRequest*,
-    v1::AuthResponse*) {
-  return FinishUnimplemented(context, "Refresh");
+    grpc::CallbackServerContext* context, const v1::RefreshRequest* request,
+    v1::AuthResponse* response) {
+  return RunOn(database_pool_, context, [this, request, response] {
+    return ToGrpcStatus(accounts_.Refresh(*request), response);
+  });
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::Logout(
-    grpc::CallbackServerContext* context, const v1::LogoutRequest*,
+    grpc::CallbackServerContext* context, const v1::LogoutRequest* request,
     v1::LogoutResponse*) {
-  return FinishUnimplemented(context, "Logout");
+  return RunOn(database_pool_, context, [this, request] {
+    return ToGrpcStatus(accounts_.Logout(*request));
+  });
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::GetJwks(
     grpc::CallbackServerContext* context, const v1::GetJwksRequest*,
-    v1::GetJwksResponse*) {
-  return FinishUnimplemented(context, "GetJwks");
+    v1::GetJwksResponse* response) {
+  *response = accounts_.GetJwks();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::GetCurrentUser(

@@ -2,18 +2,24 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "auth_service/accounts/account_service.h"
+#include "auth_service/password/hashing_pool.h"
 #include "tollgate/auth/v1/auth.grpc.pb.h"
 
 namespace tollgate::auth {
 
 // tollgate.auth.v1.AuthService on gRPC's callback API.
 //
-// Skeleton: every method answers UNIMPLEMENTED ("<method> is not implemented
-// yet") without touching its request. Later issues fill the handlers; the
-// access policy of each method lives in auth.proto, not here.
+// Register and Login hash passwords, so they run on the bounded hashing pool
+// (a full pool answers RESOURCE_EXHAUSTED at once); Refresh and Logout wait
+// on PostgreSQL, so they run on the bounded database pool; neither blocks a
+// gRPC thread. The account, profile, reset and admin methods still answer
+// UNIMPLEMENTED ("<method> is not implemented yet"); the access policy of
+// each method lives in auth.proto, not here.
 class AuthServiceImpl final : public v1::AuthService::CallbackService {
  public:
-  AuthServiceImpl() = default;
+  // All three must outlive the service.
+  AuthServiceImpl(AccountService& accounts, HashingPool& hashing_pool, HashingPool& database_pool);
   AuthServiceImpl(const AuthServiceImpl&) = delete;
   AuthServiceImpl& operator=(const AuthServiceImpl&) = delete;
 
@@ -66,6 +72,11 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
   grpc::ServerUnaryReactor* SetUserActive(
       grpc::CallbackServerContext* context,
       const v1::SetUserActiveRequest* request, v1::User* response) override;
+
+ private:
+  AccountService& accounts_;
+  HashingPool& hashing_pool_;
+  HashingPool& database_pool_;
 };
 
 }  // namespace tollgate::auth

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "auth_service/accounts/account_service.h"
+#include "auth_service/auth_config.h"
+#include "auth_service/auth_service_impl.h"
+#include "auth_service/db/postgres_pool.h"
+#include "auth_service/password/hashing_pool.h"
+#include "auth_service/password/password_hasher.h"
+#include "auth_service/store/account_store.h"
+#include "common/clock.h"
+#include "common/random_source.h"
+
+namespace tollgate::auth {
+
+// The whole AuthService process minus main(): database pool and migrations,
+// keys, pools, the gRPC server with health and reflection, and a health
+// watcher that reports NOT_SERVING while PostgreSQL is unreachable.
+class AuthServer final {
+ public:
+  // Applies migrations (waiting up to `database_wait_seconds` for PostgreSQL
+  // to accept connections), loads keys, creates the bootstrap admin, then
+  // listens. Any failure is a one-line status. `clock` must outlive the
+  // server (tests inject one).
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<AuthServer>> Start(
+      const AuthConfig& config, const Clock& clock, int database_wait_seconds = 30);
+  ~AuthServer();
+
+  // The bound port (useful with AUTH_LISTEN=127.0.0.1:0).
+  int port() const { return port_; }
+  // Stops accepting calls, lets in-flight calls finish (up to the deadline),
+  // then cancels the rest.
+  void Shutdown(std::chrono::milliseconds drain = std::chrono::milliseconds(5000));
+
+ private:
+  AuthServer() = default;
+  void WatchHealth();
+
+  OpenSslRandomSource random_;
+  std::unique_ptr<PostgresPool> database_;
+  std::unique_ptr<AccountStore> store_;
+  std::unique_ptr<PasswordHasher> hasher_;
+  std::unique_ptr<AccessTokenIssuer> issuer_;
+  std::unique_ptr<RefreshTokenCodec> refresh_codec_;
+  std::unique_ptr<AccountService> accounts_;
+  std::unique_ptr<HashingPool> hashing_pool_;
+  std::unique_ptr<HashingPool> database_work_pool_;
+  std::unique_ptr<AuthServiceImpl> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread health_watcher_;
+};
+
+}  // namespace tollgate::auth

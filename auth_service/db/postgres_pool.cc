@@ -1,0 +1,230 @@
+#include "auth_service/db/postgres_pool.h"
+
+#include <algorithm>
+#include <iostream>
+#include <string_view>
+
+#include <pqxx/except>
+#include <pqxx/nontransaction>
+
+namespace tollgate::auth {
+namespace {
+
+constexpr char kUnavailable[] = "database unavailable";
+
+// What one caught exception means for the caller and for the connection.
+struct Classified {
+  absl::Status status;
+  bool connection_lost = false;  // the connection must not be reused
+};
+
+// The first line of an error text: libpq's and the server's primary
+// message. Later lines (DETAIL, HINT, libpq's advice) are dropped: DETAIL
+// quotes row values, such as a token hash or an email, that must not reach
+// a log.
+std::string FirstLine(std::string_view text) {
+  const size_t end = text.find('\n');
+  return std::string(text.substr(0, end));
+}
+
+// One write per line, so lines from several threads do not interleave.
+void Log(std::string_view what, std::string_view detail) {
+  std::cerr << ("auth db: " + std::string(what) + ": " + FirstLine(detail) + "\n");
+}
+
+// SQLSTATEs the server sends when it is going away or not there yet, before
+// libpq notices the socket is closed: class 08 (connection exception),
+// 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now.
+bool IsConnectionLossState(const std::string& sqlstate) {
+  return sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01" || sqlstate == "57P02" ||
+         sqlstate == "57P03";
+}
+
+Classified Classify(std::exception_ptr error) {
+  // Most derived classes first: unique_violation is an sql_error, the
+  // transaction_rollback family and in_doubt_error are failures like
+  // broken_connection.
+  try {
+    std::rethrow_exception(error);
+  } catch (const pqxx::broken_connection& e) {
+    Log("connection lost", e.what());
+    return {absl::UnavailableError(kUnavailable), true};
+  } catch (const pqxx::in_doubt_error& e) {
+    Log("commit outcome unknown", e.what());
+    return {absl::UnavailableError(kUnavailable), true};
+  } catch (const pqxx::statement_completion_unknown& e) {
+    Log("statement outcome unknown", e.what());
+    return {absl::UnavailableError(kUnavailable), true};
+  } catch (const pqxx::unique_violation&) {
+    // An expected outcome (an email already taken), not worth a log line.
+    return {absl::AlreadyExistsError("already exists"), false};
+  } catch (const pqxx::serialization_failure&) {
+    return {absl::AbortedError("transaction conflict, retry"), false};
+  } catch (const pqxx::deadlock_detected&) {
+    return {absl::AbortedError("transaction conflict, retry"), false};
+  } catch (const pqxx::transaction_rollback& e) {
+    Log("transaction rolled back", e.what());
+    return {absl::AbortedError("transaction conflict, retry"), false};
+  } catch (const pqxx::sql_error& e) {
+    if (IsConnectionLossState(e.sqlstate())) {
+      Log("connection lost (SQLSTATE " + e.sqlstate() + ")", e.what());
+      return {absl::UnavailableError(kUnavailable), true};
+    }
+    // The SQL and the server's words stay in the log: they describe our
+    // schema and queries, which a client has no business learning.
+    Log("sql error (SQLSTATE " + e.sqlstate() + ") in [" + e.query() + "]", e.what());
+    return {absl::InternalError("database error"), false};
+  } catch (const std::exception& e) {
+    Log("error", e.what());
+    return {absl::InternalError("internal error"), false};
+  } catch (...) {
+    Log("error", "unknown exception");
+    return {absl::InternalError("internal error"), false};
+  }
+}
+
+// Adds connect_timeout unless the caller chose one.
+std::string WithConnectTimeout(const std::string& url, int seconds) {
+  if (url.find("connect_timeout") != std::string::npos) return url;
+  const std::string setting = "connect_timeout=" + std::to_string(seconds);
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+    return url + (url.find('?') == std::string::npos ? "?" : "&") + setting;
+  }
+  return url.empty() ? setting : url + " " + setting;
+}
+
+}  // namespace
+
+absl::Status StatusFromDatabaseException(std::exception_ptr error) {
+  return Classify(std::move(error)).status;
+}
+
+PostgresPool::PostgresPool(Options options)
+    : options_(std::move(options)),
+      connection_string_(WithConnectTimeout(options_.url, options_.connect_timeout_seconds)),
+      size_(std::max(1, options_.size)) {
+  idle_.resize(static_cast<size_t>(size_));
+}
+
+PostgresPool::~PostgresPool() = default;
+
+absl::StatusOr<PostgresPool::Slot> PostgresPool::Checkout() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (!slot_returned_.wait_for(lock, options_.acquire_timeout, [this] { return !idle_.empty(); })) {
+    return absl::ResourceExhaustedError("database pool exhausted");
+  }
+  Slot slot = std::move(idle_.back());
+  idle_.pop_back();
+  if (slot.connection != nullptr && slot.epoch < broken_epoch_) {
+    // Opened before a connection was seen broken: most likely dead too.
+    slot.connection.reset();
+  }
+  return slot;
+}
+
+void PostgresPool::Return(Slot slot) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (slot.connection != nullptr) {
+      idle_.push_back(std::move(slot));
+    } else {
+      idle_.push_front(std::move(slot));
+    }
+  }
+  slot_returned_.notify_one();
+}
+
+void PostgresPool::ConnectionLost() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++broken_epoch_;
+}
+
+absl::Status PostgresPool::Connect(Slot& slot) {
+  uint64_t epoch = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // After a failure, one caller at a time probes the database, and only
+    // once the backoff has passed; the others are answered at once instead
+    // of adding load to a database that is down or starting.
+    if (backoff_.count() > 0 &&
+        (probing_ || std::chrono::steady_clock::now() < next_connect_at_)) {
+      return absl::UnavailableError(kUnavailable);
+    }
+    probing_ = backoff_.count() > 0;
+    epoch = broken_epoch_;
+  }
+  try {
+    auto connection = std::make_unique<pqxx::connection>(connection_string_);
+    for (const auto& [name, sql] : options_.prepared_statements) {
+      connection->prepare(name, sql);
+    }
+    slot.connection = std::move(connection);
+    slot.epoch = epoch;
+  } catch (...) {
+    const Classified failure = Classify(std::current_exception());
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    probing_ = false;
+    // Grow the backoff once per failed attempt window, not once per caller
+    // that happened to try at the same moment (before the first failure
+    // several callers may be connecting at once).
+    if (now >= next_connect_at_) {
+      backoff_ = backoff_.count() == 0 ? options_.initial_backoff
+                                       : std::min(backoff_ * 2, options_.max_backoff);
+      next_connect_at_ = now + backoff_;
+    }
+    // Whatever went wrong while connecting, the caller sees the database as
+    // not reachable, never INTERNAL.
+    return failure.status.code() == absl::StatusCode::kUnavailable
+               ? failure.status
+               : absl::UnavailableError(kUnavailable);
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  probing_ = false;
+  backoff_ = std::chrono::milliseconds(0);
+  next_connect_at_ = {};
+  return absl::OkStatus();
+}
+
+absl::Status PostgresPool::RunWork(absl::FunctionRef<absl::Status(pqxx::connection&)> work) {
+  absl::StatusOr<Slot> slot = Checkout();
+  if (!slot.ok()) return slot.status();
+
+  if (slot->connection != nullptr && !slot->connection->is_open()) {
+    slot->connection.reset();
+  }
+  if (slot->connection == nullptr) {
+    if (absl::Status connected = Connect(*slot); !connected.ok()) {
+      Return(*std::move(slot));
+      return connected;
+    }
+  }
+
+  absl::Status status;
+  bool lost = false;
+  try {
+    status = work(*slot->connection);
+  } catch (...) {
+    Classified failure = Classify(std::current_exception());
+    status = std::move(failure.status);
+    lost = failure.connection_lost;
+  }
+  // `work` may have caught a libpqxx exception itself; the connection's own
+  // state is the last word.
+  if (lost || !slot->connection->is_open()) {
+    slot->connection.reset();
+    ConnectionLost();
+  }
+  Return(*std::move(slot));
+  return status;
+}
+
+absl::Status PostgresPool::Ping() {
+  return RunWork([](pqxx::connection& connection) -> absl::Status {
+    pqxx::nontransaction txn(connection);
+    txn.exec("SELECT 1");
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace tollgate::auth

@@ -1,0 +1,354 @@
+// The real auth_service process while its PostgreSQL goes away under load and
+// comes back (SPEC sections 3 and 7, issue 3): calls answer UNAVAILABLE while
+// the database is down (never INTERNAL or UNKNOWN, and the process stays up),
+// health says NOT_SERVING, calls succeed again within 2 s of the database
+// being back, health says SERVING again, and nothing acknowledged is lost.
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/child_process.h"
+#include "tests/support/postgres_cluster.h"
+#include "tollgate/auth/v1/auth.grpc.pb.h"
+
+namespace tollgate::auth {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using SteadyClock = std::chrono::steady_clock;
+using testing::ChildProcess;
+using testing::PostgresCluster;
+using v1::AuthResponse;
+
+constexpr char kAuthServiceBinary[] = TOLLGATE_AUTH_SERVICE_BIN;
+constexpr char kPassword[] = "correct horse battery staple";
+
+// Load: a few clients, each registering distinct users at a bounded pace.
+constexpr int kLoadThreads = 3;
+constexpr int kMaxCallsPerThread = 400;
+constexpr auto kPauseBetweenCalls = milliseconds(25);
+constexpr auto kMaxLoadDuration = seconds(90);
+constexpr auto kCallDeadline = seconds(10);
+// How long the database stays down (long enough for several load calls and
+// for the health watcher to notice).
+constexpr auto kOutage = seconds(4);
+// SPEC: calls succeed again within 2 s after the database is back.
+constexpr auto kMaxRecovery = seconds(2);
+// The health watcher polls the database about once a second.
+constexpr auto kHealthDeadline = seconds(5);
+
+// grpc.health.v1.HealthCheckResponse.ServingStatus
+constexpr int kServing = 1;
+constexpr int kNotServing = 2;
+
+// grpc.health.v1.Health/Check for service "" through the generic stub: the
+// request (HealthCheckRequest{service: ""}) is the empty message, the answer
+// is field 1 (the ServingStatus enum) as a varint. No .proto for the health
+// service ships with Debian's gRPC, and two bytes do not need one.
+grpc::Status CheckHealth(const std::shared_ptr<grpc::Channel>& channel, int* serving_status) {
+  grpc::GenericStub stub(channel);
+  grpc::Slice empty_slice(std::string{});
+  grpc::ByteBuffer request(&empty_slice, 1);
+  grpc::ByteBuffer response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + seconds(5));
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
+                 &response, [&done](grpc::Status status) { done.set_value(std::move(status)); });
+  grpc::Status status = done.get_future().get();
+  if (!status.ok()) return status;
+  std::vector<grpc::Slice> slices;
+  if (grpc::Status dumped = response.Dump(&slices); !dumped.ok()) return dumped;
+  std::string bytes;
+  for (const grpc::Slice& slice : slices) {
+    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  *serving_status = 0;  // UNKNOWN: the default is not on the wire
+  if (bytes.size() >= 2 && bytes[0] == 0x08) *serving_status = static_cast<unsigned char>(bytes[1]);
+  return grpc::Status::OK;
+}
+
+// One Register call of the load loop.
+struct CallRecord {
+  std::string email;
+  grpc::StatusCode code = grpc::StatusCode::UNKNOWN;
+  std::string message;
+  SteadyClock::time_point started;
+  SteadyClock::time_point finished;
+};
+
+class DatabaseOutageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto cluster = PostgresCluster::Start();
+    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    cluster_ = *std::move(cluster);
+    auto process = ChildProcess::Start(kAuthServiceBinary, {},
+                                       {
+                                           "AUTH_LISTEN=127.0.0.1:0",
+                                           "AUTH_DATABASE_URL=" + cluster_->url(),
+                                           "JWT_SECRET_KEY=database-outage-test-secret-0123456789",
+                                           "AUTH_ARGON2_MEMORY_KIB=8192",
+                                           "AUTH_ARGON2_ITERATIONS=1",
+                                           "AUTH_HASH_THREADS=2",
+                                           "AUTH_HASH_QUEUE=64",
+                                           "AUTH_DATABASE_POOL_SIZE=4",
+                                       });
+    ASSERT_TRUE(process.ok()) << process.status();
+    process_ = *std::move(process);
+    auto port = process_->WaitForPort(seconds(60));
+    ASSERT_TRUE(port.ok()) << port.status();
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(*port),
+                                   grpc::InsecureChannelCredentials());
+    ASSERT_TRUE(channel_->WaitForConnected(std::chrono::system_clock::now() + seconds(10)));
+    stub_ = v1::AuthService::NewStub(channel_);
+  }
+
+  void TearDown() override {
+    stub_.reset();
+    channel_.reset();
+    if (process_) {
+      EXPECT_TRUE(process_->Terminate().ok());
+      EXPECT_EQ(process_->ExitCode(), 0) << "auth_service did not exit 0 after SIGTERM";
+    }
+    process_.reset();
+    cluster_.reset();
+  }
+
+  grpc::Status Register(const std::string& email, AuthResponse* response,
+                        std::chrono::milliseconds deadline = kCallDeadline) {
+    v1::RegisterRequest request;
+    request.set_email(email);
+    request.set_password(kPassword);
+    request.set_first_name("Grace");
+    request.set_last_name("Hopper");
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + deadline);
+    return stub_->Register(&context, request, response);
+  }
+
+  grpc::Status Login(const std::string& email, AuthResponse* response) {
+    v1::LoginRequest request;
+    request.set_email(email);
+    request.set_password(kPassword);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + kCallDeadline);
+    return stub_->Login(&context, request, response);
+  }
+
+  grpc::Status Refresh(const std::string& refresh_token, AuthResponse* response) {
+    v1::RefreshRequest request;
+    request.set_refresh_token(refresh_token);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + kCallDeadline);
+    return stub_->Refresh(&context, request, response);
+  }
+
+  // Polls health until it reports `wanted`; returns how long that took, or
+  // nullopt (with the last answer in `last`) after kHealthDeadline.
+  std::optional<milliseconds> WaitForHealth(int wanted, std::string* last) {
+    const auto start = SteadyClock::now();
+    while (SteadyClock::now() - start < kHealthDeadline) {
+      int serving_status = -1;
+      const grpc::Status status = CheckHealth(channel_, &serving_status);
+      if (status.ok() && serving_status == wanted) {
+        return std::chrono::duration_cast<milliseconds>(SteadyClock::now() - start);
+      }
+      *last = status.ok() ? "serving status " + std::to_string(serving_status)
+                          : "health call failed: " + std::to_string(status.error_code()) + " " +
+                                status.error_message();
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+    return std::nullopt;
+  }
+
+  std::unique_ptr<PostgresCluster> cluster_;
+  std::unique_ptr<ChildProcess> process_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::AuthService::Stub> stub_;
+};
+
+TEST_F(DatabaseOutageTest, AnswersUnavailableWhileDownRecoversAndLosesNothingAcknowledged) {
+  std::string last_health;
+  ASSERT_TRUE(WaitForHealth(kServing, &last_health)) << last_health;
+
+  // A session from before the outage, to refresh during and after it.
+  AuthResponse session;
+  ASSERT_EQ(Register("outage.session@example.com", &session).error_code(), grpc::StatusCode::OK);
+  std::vector<std::string> acknowledged = {"outage.session@example.com"};
+
+  // The load: each thread registers its own users and records every answer.
+  std::atomic<bool> stop_load{false};
+  std::atomic<int> ok_calls{0};
+  std::vector<std::vector<CallRecord>> records(kLoadThreads);
+  std::vector<std::thread> load;
+  const auto load_started = SteadyClock::now();
+  for (int t = 0; t < kLoadThreads; ++t) {
+    load.emplace_back([&, t] {
+      for (int n = 0; n < kMaxCallsPerThread && !stop_load.load() &&
+                      SteadyClock::now() - load_started < kMaxLoadDuration;
+           ++n) {
+        CallRecord record;
+        record.email = "load." + std::to_string(t) + "." + std::to_string(n) + "@example.com";
+        AuthResponse response;
+        record.started = SteadyClock::now();
+        const grpc::Status status = Register(record.email, &response);
+        record.finished = SteadyClock::now();
+        record.code = status.error_code();
+        record.message = status.error_message();
+        if (status.ok()) ++ok_calls;
+        records[t].push_back(std::move(record));
+        std::this_thread::sleep_for(kPauseBetweenCalls);
+      }
+    });
+  }
+  // Whatever happens below, the load threads stop before the vectors go.
+  struct JoinLoad {
+    std::atomic<bool>& stop;
+    std::vector<std::thread>& threads;
+    ~JoinLoad() {
+      stop = true;
+      for (std::thread& thread : threads) {
+        if (thread.joinable()) thread.join();
+      }
+    }
+  } join_load{stop_load, load};
+
+  auto wait_for_ok_calls = [&](int target) {
+    const auto start = SteadyClock::now();
+    while (ok_calls.load() < target && SteadyClock::now() - start < seconds(30)) {
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+    return ok_calls.load() >= target;
+  };
+  ASSERT_TRUE(wait_for_ok_calls(20)) << "the load never got going: " << ok_calls.load() << " OK";
+
+  // --- The database goes away. ---
+  ASSERT_TRUE(cluster_->Stop().ok());
+  const auto stopped = SteadyClock::now();
+  const int ok_before_outage = ok_calls.load();
+
+  const auto not_serving_after = WaitForHealth(kNotServing, &last_health);
+  EXPECT_TRUE(not_serving_after) << "health still says: " << last_health;
+  if (not_serving_after) {
+    std::cerr << "health NOT_SERVING " << not_serving_after->count() << " ms after the stop\n";
+  }
+
+  AuthResponse ignored;
+  const grpc::Status refresh_down = Refresh(session.refresh_token(), &ignored);
+  EXPECT_EQ(refresh_down.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << "Refresh while the database is down: " << refresh_down.error_message();
+  const grpc::Status login_down = Login("outage.session@example.com", &ignored);
+  EXPECT_EQ(login_down.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << "Login while the database is down: " << login_down.error_message();
+  const grpc::Status register_down = Register("outage.probe.down@example.com", &ignored);
+  EXPECT_EQ(register_down.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << "Register while the database is down: " << register_down.error_message();
+
+  std::this_thread::sleep_until(stopped + kOutage);
+  EXPECT_TRUE(process_->Running()) << "auth_service died while the database was down, exit "
+                                   << process_->ExitCode();
+
+  // --- The database comes back. ---
+  const auto restarting = SteadyClock::now();
+  const absl::Status started_again = cluster_->StartAgain();
+  ASSERT_TRUE(started_again.ok()) << started_again;
+  const auto back = SteadyClock::now();
+
+  // Time to the first acknowledged Register after StartAgain returned.
+  std::optional<milliseconds> recovery;
+  int probes = 0;
+  std::vector<std::string> probe_failures;
+  while (SteadyClock::now() - back < seconds(20)) {
+    const std::string email = "outage.probe." + std::to_string(probes++) + "@example.com";
+    AuthResponse response;
+    const grpc::Status status = Register(email, &response, seconds(5));
+    if (status.ok()) {
+      recovery = std::chrono::duration_cast<milliseconds>(SteadyClock::now() - back);
+      acknowledged.push_back(email);
+      break;
+    }
+    if (probe_failures.size() < 5) {
+      probe_failures.push_back(std::to_string(status.error_code()) + " " + status.error_message());
+    }
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  ASSERT_TRUE(recovery) << "no Register succeeded within 20 s of the database being back";
+  std::cerr << "first OK Register " << recovery->count() << " ms after StartAgain returned ("
+            << probes << " probes)\n";
+  EXPECT_LT(*recovery, kMaxRecovery) << "first probe failures: "
+                                     << (probe_failures.empty() ? "" : probe_failures[0]);
+
+  const auto serving_after = WaitForHealth(kServing, &last_health);
+  EXPECT_TRUE(serving_after) << "health still says: " << last_health;
+  if (serving_after) {
+    std::cerr << "health SERVING again " << (recovery->count() + serving_after->count())
+              << " ms (at most) after StartAgain returned\n";
+  }
+
+  // Some more load after the recovery, then stop it.
+  EXPECT_TRUE(wait_for_ok_calls(ok_calls.load() + 20)) << "the load did not resume";
+  stop_load = true;
+  for (std::thread& thread : load) thread.join();
+
+  // Every answer was OK or UNAVAILABLE; every call made entirely while the
+  // database was down was UNAVAILABLE.
+  int total = 0, unavailable = 0, unavailable_while_down = 0;
+  for (const auto& thread_records : records) {
+    for (const CallRecord& record : thread_records) {
+      ++total;
+      if (record.code == grpc::StatusCode::OK) {
+        acknowledged.push_back(record.email);
+        continue;
+      }
+      EXPECT_EQ(record.code, grpc::StatusCode::UNAVAILABLE)
+          << record.email << ": " << record.message;
+      if (record.code == grpc::StatusCode::UNAVAILABLE) ++unavailable;
+      if (record.started >= stopped && record.finished <= restarting) ++unavailable_while_down;
+    }
+    for (const CallRecord& record : thread_records) {
+      if (record.started >= stopped && record.finished <= restarting) {
+        EXPECT_EQ(record.code, grpc::StatusCode::UNAVAILABLE)
+            << record.email << " (made while the database was down): " << record.message;
+      }
+    }
+  }
+  std::cerr << "load: " << total << " Register calls, " << acknowledged.size() - 2
+            << " acknowledged (" << ok_before_outage << " before the outage), " << unavailable
+            << " UNAVAILABLE (" << unavailable_while_down << " made wholly during the outage)\n";
+  EXPECT_GT(unavailable_while_down, 0) << "the load made no calls while the database was down";
+
+  // Nothing was spent while the database was down: the old session refreshes.
+  AuthResponse refreshed;
+  const grpc::Status refresh_back = Refresh(session.refresh_token(), &refreshed);
+  EXPECT_EQ(refresh_back.error_code(), grpc::StatusCode::OK) << refresh_back.error_message();
+
+  // Nothing acknowledged was lost.
+  int lost = 0;
+  for (const std::string& email : acknowledged) {
+    AuthResponse logged_in;
+    const grpc::Status status = Login(email, &logged_in);
+    if (!status.ok()) {
+      ++lost;
+      ADD_FAILURE() << "acknowledged " << email << " cannot log in: " << status.error_code() << " "
+                    << status.error_message();
+    }
+  }
+  EXPECT_EQ(lost, 0) << "of " << acknowledged.size() << " acknowledged registrations";
+  EXPECT_TRUE(process_->Running());
+}
+
+}  // namespace
+}  // namespace tollgate::auth
