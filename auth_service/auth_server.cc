@@ -8,6 +8,8 @@
 #include <pqxx/pqxx>
 
 #include "auth_service/db/migrations.h"
+#include "common/auth/access_policy.h"
+#include "common/auth/auth_interceptor.h"
 #include "common/token/base64url.h"
 #include "common/token/jwk_set.h"
 
@@ -138,12 +140,25 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
   server->service_ = std::make_unique<AuthServiceImpl>(*server->accounts_, *server->hashing_pool_,
                                                        *server->database_work_pool_);
 
+  auto policy = AccessPolicy::FromServices({"tollgate.auth.v1.AuthService"});
+  if (!policy.ok()) return policy.status();
+  std::cerr << "auth: access policy\n" << policy->Describe();
+  server->own_keys_ = std::make_unique<StaticKeySource>(*key_set);
+  server->authenticator_ = std::make_unique<BearerAuthenticator>(
+      *std::move(policy),
+      AccessTokenVerifier(AccessTokenVerifierOptions{config.token_issuer, config.token_audience,
+                                                     config.token_leeway_seconds}),
+      *server->own_keys_, clock, BearerAuthenticator::Options{});
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen_address, grpc::InsecureServerCredentials(),
                            &server->port_);
   builder.RegisterService(server->service_.get());
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<AuthInterceptorFactory>(*server->authenticator_));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {
     return absl::UnavailableError("cannot listen on " + config.listen_address);

@@ -15,7 +15,9 @@
 #include "auth_service/password/hashing_pool.h"
 #include "auth_service/password/password_hasher.h"
 #include "auth_service/store/account_store.h"
+#include "common/auth/bearer_authenticator.h"
 #include "common/clock.h"
+#include "common/keys/key_source.h"
 #include "common/random_source.h"
 
 namespace tollgate::auth {
@@ -53,6 +55,10 @@ class AuthServer final {
   std::unique_ptr<HashingPool> hashing_pool_;
   std::unique_ptr<HashingPool> database_work_pool_;
   std::unique_ptr<AuthServiceImpl> service_;
+  // AuthService guards its own account and admin methods with the same
+  // interceptor as any other service, verifying with its own keys.
+  std::unique_ptr<StaticKeySource> own_keys_;
+  std::unique_ptr<BearerAuthenticator> authenticator_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::atomic<bool> stopping_{false};

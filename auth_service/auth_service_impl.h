@@ -14,8 +14,10 @@ namespace tollgate::auth {
 // (a full pool answers RESOURCE_EXHAUSTED at once); Refresh and Logout wait
 // on PostgreSQL, so they run on the bounded database pool; neither blocks a
 // gRPC thread. The account, profile, reset and admin methods still answer
-// UNIMPLEMENTED ("<method> is not implemented yet"); the access policy of
-// each method lives in auth.proto, not here.
+// UNIMPLEMENTED ("<method> is not implemented yet"), after the guard
+// (AdmissionOf) that every method needing a role begins with; the access
+// policy of each method lives in auth.proto and is enforced by the
+// AuthInterceptor that AuthServer installs.
 class AuthServiceImpl final : public v1::AuthService::CallbackService {
  public:
   // All three must outlive the service.

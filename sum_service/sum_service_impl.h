@@ -2,18 +2,32 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "common/auth/admission.h"
 #include "tollgate/sum/v1/sum.grpc.pb.h"
 
 namespace tollgate::sum {
 
-// tollgate.sum.v1.SumService on gRPC's callback API.
+// tollgate.sum.v1.SumService on gRPC's callback API: the model of a business
+// service behind the AuthInterceptor. Every handler begins with the guard
+// (AdmissionOf) and returns at once for a call the interceptor refused; the
+// access rule of each method lives in sum.proto, not here.
 //
-// Skeleton: every method answers UNIMPLEMENTED ("<method> is not implemented
-// yet"); SumStream answers before reading any message. Later issues fill the
-// handlers; the access policy of each method lives in sum.proto, not here.
+// Sum and SumStream answer OUT_OF_RANGE when the result leaves int64, and
+// count one call for the caller's subject; GetUsage lists those counts.
 class SumServiceImpl final : public v1::SumService::CallbackService {
  public:
-  SumServiceImpl() = default;
+  using AdmissionLookup = std::function<Admission(const grpc::ServerContextBase*)>;
+
+  // `admission_of` is the guard's lookup; only tests and the no-interceptor
+  // benchmark replace it.
+  explicit SumServiceImpl(AdmissionLookup admission_of = AdmissionOf);
   SumServiceImpl(const SumServiceImpl&) = delete;
   SumServiceImpl& operator=(const SumServiceImpl&) = delete;
 
@@ -25,6 +39,22 @@ class SumServiceImpl final : public v1::SumService::CallbackService {
   grpc::ServerUnaryReactor* GetUsage(grpc::CallbackServerContext* context,
                                      const v1::GetUsageRequest* request,
                                      v1::GetUsageResponse* response) override;
+
+  // How many calls got past the guard into business logic: tests use it to
+  // prove that a refused call never runs a handler.
+  int64_t admitted_calls() const { return admitted_calls_.load(std::memory_order_relaxed); }
+
+  // Counts one Sum or SumStream call of `subject`.
+  void CountCall(const std::string& subject);
+
+ private:
+  const AdmissionLookup admission_of_;
+  std::atomic<int64_t> admitted_calls_{0};
+  std::mutex usage_mutex_;
+  absl::flat_hash_map<std::string, int64_t> usage_;  // guarded by usage_mutex_
 };
+
+// a + b, or false when the sum leaves int64.
+bool AddChecked(int64_t a, int64_t b, int64_t* sum);
 
 }  // namespace tollgate::sum

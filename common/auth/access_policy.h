@@ -1,0 +1,52 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include "absl/container/flat_hash_map.h"
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace tollgate {
+
+// Who may call one method, as declared by `option (tollgate.access)`.
+struct MethodAccess {
+  bool is_public = false;  // no token needed
+  std::string role;        // else: a verified token whose roles contain this
+};
+
+// The access table of a server, read once from the `(tollgate.access)` method
+// options in the generated descriptor pool (proto/tollgate/access.proto).
+//
+// Deny by default: a method that is not in the table (no option, or a service
+// the server did not list) has no entry, and the interceptor answers
+// PERMISSION_DENIED. grpc.health.v1.Health and the reflection services are
+// always public, so probes and grpcurl work without a token.
+class AccessPolicy final {
+ public:
+  // Reads every method of the named services (full names, e.g.
+  // "tollgate.sum.v1.SumService"). INVALID_ARGUMENT for a service that is not
+  // in the generated pool, or an option that sets both or neither of
+  // `public` and `role` (a typo must fail start-up, not open a method).
+  [[nodiscard]] static absl::StatusOr<AccessPolicy> FromServices(
+      const std::vector<std::string>& service_names);
+
+  // The rule for "/package.Service/Method" (the form gRPC hands to server
+  // interceptors), or nullptr when the method is denied to everyone.
+  const MethodAccess* Find(std::string_view grpc_method_path) const;
+
+  // One line per method: "/pkg.Service/Method  public|role 'x'|DENIED", for
+  // the start-up log.
+  std::string Describe() const;
+
+ private:
+  struct Entry {
+    std::string path;
+    MethodAccess access;
+    bool denied = false;  // listed only so Describe() shows it
+  };
+  std::vector<Entry> entries_;  // in declaration order, for Describe()
+  absl::flat_hash_map<std::string, MethodAccess> by_path_;
+};
+
+}  // namespace tollgate

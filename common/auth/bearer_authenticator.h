@@ -1,0 +1,74 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "common/auth/access_denial.h"
+#include "common/auth/access_policy.h"
+#include "common/auth/verified_token_cache.h"
+#include "common/clock.h"
+#include "common/keys/key_source.h"
+#include "common/token/access_token_verifier.h"
+#include "common/token/identity.h"
+
+namespace tollgate {
+
+// What the interceptor should do with one call.
+struct AuthDecision {
+  enum class Outcome {
+    kAdmit,             // run the handler; `caller` may be null on a public method
+    kReject,            // end the call with ToGrpcStatus(denial)
+    kRetryWithNewKeys,  // unknown kid: ask the KeySource, then decide again
+  };
+  Outcome outcome = Outcome::kReject;
+  std::shared_ptr<const Identity> caller;
+  AccessDenial denial;
+};
+
+// The `authorization` metadata of a call, as the transport delivered it.
+struct AuthorizationMetadata {
+  int count = 0;             // how many `authorization` entries
+  std::string_view value;    // the first one
+};
+
+// Decides calls: the method's rule from the policy, the bearer token from the
+// metadata, verification (through the cache) against the KeySource's keys,
+// and the role check. Pure apart from the cache; thread-safe. The
+// interceptor is its only gRPC-facing user.
+class BearerAuthenticator final {
+ public:
+  struct Options {
+    size_t cache_capacity = 10000;
+  };
+  // `keys` and `clock` must outlive the authenticator.
+  BearerAuthenticator(AccessPolicy policy, AccessTokenVerifier verifier, KeySource& keys,
+                      const Clock& clock, Options options);
+
+  // `keys_refreshed`: the KeySource was already asked for new keys for this
+  // call, so an unknown kid is now final.
+  AuthDecision Decide(std::string_view method_path, const AuthorizationMetadata& authorization,
+                      bool keys_refreshed) const;
+
+  const AccessPolicy& policy() const { return policy_; }
+  KeySource& keys() const { return keys_; }
+  size_t cached_tokens() const { return cache_.size(); }
+
+ private:
+  // The verified identity for `token`, from the cache or the verifier.
+  TokenResult<std::shared_ptr<const Identity>> Verify(std::string_view token) const;
+
+  const AccessPolicy policy_;
+  const AccessTokenVerifier verifier_;
+  KeySource& keys_;
+  const Clock& clock_;
+  mutable VerifiedTokenCache cache_;
+};
+
+// The token of an `authorization: Bearer <token>` value, or an empty view
+// when the value is not exactly that: the scheme is matched
+// case-insensitively (RFC 7235), then one space, then a token of base64url
+// and '.' characters, at most kMaxTokenBytes long.
+std::string_view BearerToken(std::string_view authorization_value);
+
+}  // namespace tollgate

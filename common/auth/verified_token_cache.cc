@@ -1,0 +1,56 @@
+#include "common/auth/verified_token_cache.h"
+
+#include "absl/hash/hash.h"
+
+namespace tollgate {
+
+VerifiedTokenCache::VerifiedTokenCache(size_t capacity, int64_t leeway_seconds)
+    : capacity_per_shard_(capacity == 0 ? 0 : (capacity + kShards - 1) / kShards),
+      leeway_seconds_(leeway_seconds) {}
+
+VerifiedTokenCache::Shard& VerifiedTokenCache::ShardFor(std::string_view token) const {
+  // The map hashes again with its own seed; this one only spreads shards.
+  return shards_[absl::HashOf(absl::string_view(token.data(), token.size())) % kShards];
+}
+
+std::shared_ptr<const Identity> VerifiedTokenCache::Find(std::string_view token,
+                                                         int64_t now_unix_seconds) const {
+  if (capacity_per_shard_ == 0) return nullptr;
+  Shard& shard = ShardFor(token);
+  std::lock_guard<std::mutex> lock(shard.mutex);
+  auto it = shard.entries.find(absl::string_view(token.data(), token.size()));
+  if (it == shard.entries.end()) return nullptr;
+  // The same expiry rule as the verifier: a cached token never outlives exp.
+  if (now_unix_seconds >= it->second->expires_at_unix_seconds() + leeway_seconds_) {
+    shard.entries.erase(it);
+    return nullptr;
+  }
+  return it->second;
+}
+
+void VerifiedTokenCache::Insert(std::string_view token, std::shared_ptr<const Identity> identity,
+                                int64_t now_unix_seconds) {
+  if (capacity_per_shard_ == 0) return;
+  Shard& shard = ShardFor(token);
+  std::lock_guard<std::mutex> lock(shard.mutex);
+  if (shard.entries.size() >= capacity_per_shard_) {
+    absl::erase_if(shard.entries, [&](const auto& entry) {
+      return now_unix_seconds >= entry.second->expires_at_unix_seconds() + leeway_seconds_;
+    });
+    // Still full of live tokens (a flood of distinct valid tokens): start
+    // over rather than keep an LRU list on the hot path.
+    if (shard.entries.size() >= capacity_per_shard_) shard.entries.clear();
+  }
+  shard.entries.insert_or_assign(std::string(token), std::move(identity));
+}
+
+size_t VerifiedTokenCache::size() const {
+  size_t total = 0;
+  for (const Shard& shard : shards_) {
+    std::lock_guard<std::mutex> lock(shard.mutex);
+    total += shard.entries.size();
+  }
+  return total;
+}
+
+}  // namespace tollgate

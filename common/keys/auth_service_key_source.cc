@@ -1,0 +1,102 @@
+#include "common/keys/auth_service_key_source.h"
+
+#include <iostream>
+
+namespace tollgate {
+
+AuthServiceKeySource::AuthServiceKeySource(AuthServiceKeySourceOptions options)
+    : options_(std::move(options)),
+      stub_(auth::v1::AuthService::NewStub(grpc::CreateChannel(options_.target, options_.credentials))),
+      keys_(std::make_shared<const JwkSet>()) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+AuthServiceKeySource::~AuthServiceKeySource() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+  // Calls parked on an unknown kid must still Proceed(), or shutdown hangs.
+  std::vector<std::function<void()>> waiters;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    waiters.swap(waiters_);
+  }
+  for (auto& done : waiters) done();
+}
+
+std::shared_ptr<const JwkSet> AuthServiceKeySource::Current() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return keys_;
+}
+
+void AuthServiceKeySource::RefreshForUnknownKid(std::function<void()> done) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    const bool in_flight = fetch_requested_ || !waiters_.empty();
+    if (!stopping_ && (in_flight || now - last_on_demand_fetch_ >= options_.min_refetch_interval)) {
+      // Join the fetch in flight, or start one: single flight.
+      if (!in_flight) last_on_demand_fetch_ = now;
+      fetch_requested_ = true;
+      waiters_.push_back(std::move(done));
+      wake_.notify_all();
+      return;
+    }
+  }
+  done();  // rate-limited: answer with the keys we have
+}
+
+bool AuthServiceKeySource::FetchOnce() {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + options_.fetch_deadline);
+  auth::v1::GetJwksRequest request;
+  auth::v1::GetJwksResponse response;
+  grpc::Status status = stub_->GetJwks(&context, request, &response);
+  if (!status.ok()) {
+    failed_fetches_.fetch_add(1);
+    std::cerr << "keys: GetJwks from " << options_.target << " failed: "
+              << status.error_code() << " " << status.error_message()
+              << " (keeping the " << Current()->keys().size() << " keys held)\n";
+    return false;
+  }
+  auto keys = JwkSet::FromJson(response.jwks_json());
+  if (!keys.ok()) {
+    failed_fetches_.fetch_add(1);
+    std::cerr << "keys: GetJwks from " << options_.target
+              << " returned an unusable JWKS: " << keys.status().message() << "\n";
+    return false;
+  }
+  fetches_.fetch_add(1);
+  std::lock_guard<std::mutex> lock(mutex_);
+  keys_ = std::make_shared<const JwkSet>(*std::move(keys));
+  return true;
+}
+
+void AuthServiceKeySource::Run() {
+  bool have_keys = false;
+  for (;;) {
+    const bool fetched = FetchOnce();
+    if (fetched && !have_keys) {
+      have_keys = true;
+      std::cerr << "keys: loaded " << Current()->keys().size() << " keys from " << options_.target
+                << "\n";
+      if (options_.on_first_keys) options_.on_first_keys();
+    }
+    std::vector<std::function<void()>> waiters;
+    std::unique_lock<std::mutex> lock(mutex_);
+    waiters.swap(waiters_);
+    fetch_requested_ = false;
+    lock.unlock();
+    for (auto& done : waiters) done();
+    lock.lock();
+    const auto wait = fetched ? std::chrono::duration_cast<std::chrono::milliseconds>(options_.refresh_interval)
+                              : options_.retry_interval;
+    wake_.wait_for(lock, wait, [this] { return stopping_ || fetch_requested_; });
+    if (stopping_) return;
+  }
+}
+
+}  // namespace tollgate

@@ -1,0 +1,72 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/keys/key_source.h"
+#include "tollgate/auth/v1/auth.grpc.pb.h"
+
+namespace tollgate {
+
+struct AuthServiceKeySourceOptions {
+  std::string target;  // host:port of the AuthService
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  // Background refresh while all is well, so rotated-out keys disappear.
+  std::chrono::seconds refresh_interval{300};
+  // Until the first success, and after a failure, retry this often.
+  std::chrono::milliseconds retry_interval{1000};
+  // At most one fetch for unknown kids per this interval: a client spraying
+  // random kids cannot make us hammer the AuthService.
+  std::chrono::milliseconds min_refetch_interval{5000};
+  std::chrono::milliseconds fetch_deadline{2000};
+  // Called once, from the fetch thread, when the first key set arrived.
+  std::function<void()> on_first_keys;
+};
+
+// Keys from AuthService.GetJwks over gRPC (SPEC section 6): fetched at
+// start, refreshed in the background, refetched when a token names an
+// unknown kid (one fetch at a time, at most once per min_refetch_interval).
+// When the AuthService is unreachable the last good set stays in use, so
+// verification goes on with cached keys. One thread does every fetch.
+class AuthServiceKeySource final : public KeySource {
+ public:
+  explicit AuthServiceKeySource(AuthServiceKeySourceOptions options);
+  ~AuthServiceKeySource() override;  // stops the fetch thread, runs pending callbacks
+
+  std::shared_ptr<const JwkSet> Current() const override;
+  void RefreshForUnknownKid(std::function<void()> done) override;
+
+  // Successful and failed fetches so far (for tests and metrics).
+  int64_t fetches() const { return fetches_.load(); }
+  int64_t failed_fetches() const { return failed_fetches_.load(); }
+
+ private:
+  void Run();
+  bool FetchOnce();  // true when a new set was installed
+
+  const AuthServiceKeySourceOptions options_;
+  std::unique_ptr<auth::v1::AuthService::Stub> stub_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::shared_ptr<const JwkSet> keys_;             // guarded by mutex_
+  std::vector<std::function<void()>> waiters_;     // guarded by mutex_
+  bool fetch_requested_ = false;                   // guarded by mutex_
+  bool stopping_ = false;                          // guarded by mutex_
+  std::chrono::steady_clock::time_point last_on_demand_fetch_{};  // guarded by mutex_
+
+  std::atomic<int64_t> fetches_{0};
+  std::atomic<int64_t> failed_fetches_{0};
+  std::thread thread_;
+};
+
+}  // namespace tollgate

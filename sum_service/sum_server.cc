@@ -1,0 +1,124 @@
+#include "sum_service/sum_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "common/auth/access_policy.h"
+#include "common/auth/auth_interceptor.h"
+#include "common/keys/auth_service_key_source.h"
+#include "common/token/jwk.h"
+
+namespace tollgate::sum {
+namespace {
+
+constexpr char kServiceName[] = "tollgate.sum.v1.SumService";
+
+absl::StatusOr<JwkSet> ReadJwksFile(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return absl::InvalidArgumentError("SUM_KEYS_SOURCE: cannot read " + path);
+  std::stringstream contents;
+  contents << file.rdbuf();
+  auto keys = JwkSet::FromJson(contents.str());
+  if (!keys.ok()) {
+    return absl::InvalidArgumentError("SUM_KEYS_SOURCE: " + path + ": " +
+                                      std::string(keys.status().message()));
+  }
+  if (keys->empty()) {
+    return absl::InvalidArgumentError("SUM_KEYS_SOURCE: " + path + " holds no usable key");
+  }
+  return keys;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SumServer>> SumServer::Start(const SumConfig& config,
+                                                            const Clock& clock) {
+  std::unique_ptr<SumServer> server(new SumServer());
+  SumServer* raw = server.get();
+
+  bool keys_at_start = true;
+  switch (config.keys_source) {
+    case SumConfig::KeysSource::kSharedSecret: {
+      auto key = Jwk::FromHmacSecret(config.jwt_secret_key);
+      if (!key.ok()) return absl::InvalidArgumentError("JWT_SECRET_KEY: " + std::string(key.status().message()));
+      auto keys = JwkSet::FromKeys({*std::move(key)});
+      if (!keys.ok()) return keys.status();
+      server->keys_ = std::make_unique<StaticKeySource>(*std::move(keys));
+      break;
+    }
+    case SumConfig::KeysSource::kJwksFile: {
+      auto keys = ReadJwksFile(config.keys_target);
+      if (!keys.ok()) return keys.status();
+      server->keys_ = std::make_unique<StaticKeySource>(*std::move(keys));
+      break;
+    }
+    case SumConfig::KeysSource::kAuthService: {
+      keys_at_start = false;
+      AuthServiceKeySourceOptions options;
+      options.target = config.keys_target;
+      options.on_first_keys = [raw] { raw->MarkKeysReady(); };
+      server->keys_ = std::make_unique<AuthServiceKeySource>(std::move(options));
+      break;
+    }
+  }
+
+  auto policy = AccessPolicy::FromServices({kServiceName});
+  if (!policy.ok()) return policy.status();
+  std::cerr << "sum: access policy\n" << policy->Describe();
+  server->authenticator_ = std::make_unique<BearerAuthenticator>(
+      *std::move(policy),
+      AccessTokenVerifier(AccessTokenVerifierOptions{config.token_issuer, config.token_audience,
+                                                     config.token_leeway_seconds}),
+      *server->keys_, clock, BearerAuthenticator::Options{});
+  server->service_ = std::make_unique<SumServiceImpl>();
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen_address, grpc::InsecureServerCredentials(), &server->port_);
+  builder.RegisterService(server->service_.get());
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<AuthInterceptorFactory>(*server->authenticator_));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  std::unique_ptr<grpc::Server> built = builder.BuildAndStart();
+  if (!built || server->port_ == 0) {
+    return absl::UnavailableError("cannot listen on " + config.listen_address);
+  }
+  {
+    // The key fetch thread may be in MarkKeysReady right now.
+    std::lock_guard<std::mutex> lock(server->health_mutex_);
+    server->server_ = std::move(built);
+    if (keys_at_start) server->keys_ready_ = true;
+    server->server_->GetHealthCheckService()->SetServingStatus(server->keys_ready_);
+  }
+  return server;
+}
+
+void SumServer::MarkKeysReady() {
+  std::lock_guard<std::mutex> lock(health_mutex_);
+  keys_ready_ = true;
+  // Before BuildAndStart finished, Start() applies the flag itself.
+  if (server_ && !shut_down_) server_->GetHealthCheckService()->SetServingStatus(true);
+}
+
+void SumServer::Shutdown(std::chrono::milliseconds drain) {
+  {
+    std::lock_guard<std::mutex> lock(health_mutex_);
+    if (shut_down_) return;
+    shut_down_ = true;
+  }
+  if (server_) server_->Shutdown(std::chrono::system_clock::now() + drain);
+}
+
+SumServer::~SumServer() {
+  Shutdown();
+  server_.reset();
+  // The key source goes last: its fetch thread may still call MarkKeysReady.
+  keys_.reset();
+}
+
+}  // namespace tollgate::sum
