@@ -81,9 +81,7 @@ absl::StatusOr<std::unique_ptr<SumServer>> SumServer::Start(const SumConfig& con
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen_address, grpc::InsecureServerCredentials(), &server->port_);
   builder.RegisterService(server->service_.get());
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(std::make_unique<AuthInterceptorFactory>(*server->authenticator_));
-  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  InstallAuthInterceptor(builder, *server->authenticator_);
   std::unique_ptr<grpc::Server> built = builder.BuildAndStart();
   if (!built || server->port_ == 0) {
     return absl::UnavailableError("cannot listen on " + config.listen_address);

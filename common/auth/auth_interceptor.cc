@@ -88,4 +88,12 @@ void AuthInterceptor::Intercept(grpc::experimental::InterceptorBatchMethods* met
   methods->Proceed();
 }
 
+void InstallAuthInterceptor(grpc::ServerBuilder& builder, const BearerAuthenticator& authenticator) {
+  constexpr int kMaxMetadataBytes = 16 * 1024;
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, kMaxMetadataBytes);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
+  factories.push_back(std::make_unique<AuthInterceptorFactory>(authenticator));
+  builder.experimental().SetInterceptorCreators(std::move(factories));
+}
+
 }  // namespace tollgate

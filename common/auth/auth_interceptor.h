@@ -1,5 +1,6 @@
 #pragma once
 
+#include <grpcpp/server_builder.h>
 #include <grpcpp/support/server_interceptor.h>
 
 #include <optional>
@@ -44,11 +45,7 @@ class AuthInterceptor final : public grpc::experimental::Interceptor {
   std::string parked_authorization_;    // owned copy while waiting for keys
 };
 
-// Installs AuthInterceptor on every call of a server:
-//   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> f;
-//   f.push_back(std::make_unique<AuthInterceptorFactory>(authenticator));
-//   builder.experimental().SetInterceptorCreators(std::move(f));
-// `authenticator` must outlive the server.
+// Creates an AuthInterceptor for every call; see InstallAuthInterceptor.
 class AuthInterceptorFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
   explicit AuthInterceptorFactory(const BearerAuthenticator& authenticator)
@@ -61,5 +58,13 @@ class AuthInterceptorFactory final : public grpc::experimental::ServerIntercepto
  private:
   const BearerAuthenticator& authenticator_;
 };
+
+// Puts the AuthInterceptor in front of every method of the server that
+// `builder` builds (replacing any other interceptor factories), and raises
+// the server's metadata limit to 16 KiB: gRPC's default of 8 KiB would
+// otherwise refuse an oversized token with RESOURCE_EXHAUSTED before the
+// interceptor can answer the UNAUTHENTICATED that SPEC section 3 promises.
+// `authenticator` must outlive the server.
+void InstallAuthInterceptor(grpc::ServerBuilder& builder, const BearerAuthenticator& authenticator);
 
 }  // namespace tollgate
