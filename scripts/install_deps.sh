@@ -14,6 +14,7 @@ PACKAGES=(
   libpqxx-dev libsodium-dev nlohmann-json3-dev libabsl-dev libssl-dev
   # tests and benchmarks
   libgtest-dev googletest libgmock-dev libbenchmark-dev
+  nghttp2-client curl python3-fastapi python3-uvicorn
   # the database: a throwaway cluster per integration test, and the local stack
   postgresql-15 postgresql-client-15
   # fuzzing and sanitizer builds (clang's libFuzzer and runtime libraries)
