@@ -1,0 +1,387 @@
+#include "client/cli/cli.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <functional>
+#include <istream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "client/cli/json_text.h"
+#include "client/cli/password_source.h"
+#include "client/cli/request_builder.h"
+#include "client/cli/token_file.h"
+#include "client/cli/token_session.h"
+#include "tollgate/auth/v1/auth.grpc.pb.h"
+#include "tollgate/sum/v1/sum.grpc.pb.h"
+
+namespace tollgate::cli {
+namespace {
+
+using auth::v1::AuthResponse;
+using auth::v1::AuthService;
+using sum::v1::SumService;
+
+// One invocation of one command: the parsed command line, lazily created
+// channels, and the handler of each command.
+class CommandRunner final {
+ public:
+  CommandRunner(const CliEnvironment& environment, const CommandLine& command_line)
+      : environment_(environment),
+        command_line_(command_line),
+        command_(*command_line.command()),
+        token_file_(command_line.options().token_file),
+        passwords_(environment.env, environment.in, environment.err,
+                   environment.stdin_is_terminal),
+        builder_(command_line, passwords_) {}
+
+  int Run() {
+    using Handler = int (CommandRunner::*)();
+    static const std::map<absl::string_view, Handler> kHandlers = {
+        {"register", &CommandRunner::Register},
+        {"login", &CommandRunner::Login},
+        {"refresh", &CommandRunner::Refresh},
+        {"logout", &CommandRunner::Logout},
+        {"jwks", &CommandRunner::Jwks},
+        {"whoami", &CommandRunner::WhoAmI},
+        {"update-profile", &CommandRunner::UpdateProfile},
+        {"change-password", &CommandRunner::ChangePassword},
+        {"request-password-reset", &CommandRunner::RequestPasswordReset},
+        {"reset-password", &CommandRunner::ResetPassword},
+        {"request-email-verification", &CommandRunner::RequestEmailVerification},
+        {"verify-email", &CommandRunner::VerifyEmail},
+        {"list-users", &CommandRunner::ListUsers},
+        {"set-roles", &CommandRunner::SetUserRoles},
+        {"set-active", &CommandRunner::SetUserActive},
+        {"sum", &CommandRunner::Sum},
+        {"sum-stream", &CommandRunner::SumStream},
+        {"usage", &CommandRunner::GetUsage},
+    };
+    const auto handler = kHandlers.find(command_.name);
+    if (handler == kHandlers.end()) {
+      return Failure(absl::InternalError(absl::StrCat("no handler for ", command_.name)));
+    }
+    // Every command but jwks and the public mail-token ones reads or writes
+    // the token file; say so before asking for a password or calling.
+    if (NeedsTokenFile() && token_file_.path().empty()) {
+      return UsageFailure(command_.UsageError(
+          "no token file: give --token-file, set TOLLGATE_TOKEN_FILE, or set HOME"));
+    }
+    return (this->*handler->second)();
+  }
+
+ private:
+  bool NeedsTokenFile() const {
+    return command_.authenticated || command_.name == "register" || command_.name == "login" ||
+           command_.name == "refresh" || command_.name == "logout";
+  }
+
+  std::chrono::seconds timeout() const {
+    return std::chrono::seconds(command_line_.options().timeout_seconds);
+  }
+
+  AuthService::Stub& Auth() {
+    if (!auth_stub_) {
+      auth_channel_ = grpc::CreateChannel(command_line_.options().auth_address,
+                                          grpc::InsecureChannelCredentials());
+      auth_stub_ = AuthService::NewStub(auth_channel_);
+    }
+    return *auth_stub_;
+  }
+
+  SumService::Stub& SumStub() {
+    if (!sum_stub_) {
+      sum_channel_ = grpc::CreateChannel(command_line_.options().sum_address,
+                                         grpc::InsecureChannelCredentials());
+      sum_stub_ = SumService::NewStub(sum_channel_);
+    }
+    return *sum_stub_;
+  }
+
+  int UsageFailure(const absl::Status& status) {
+    environment_.err << "tollgate: " << status.message() << "\n";
+    return kExitUsage;
+  }
+
+  int Failure(const absl::Status& status) {
+    environment_.err << "tollgate: " << status.message() << "\n";
+    return kExitFailure;
+  }
+
+  int RpcError(const grpc::Status& status) { return Failure(RpcFailure(command_.rpc, status)); }
+
+  int Print(const google::protobuf::Message& message) {
+    absl::StatusOr<std::string> json = MessageToJsonLine(message);
+    if (!json.ok()) return Failure(json.status());
+    environment_.out << *json << "\n" << std::flush;
+    return kExitSuccess;
+  }
+
+  // Saves the pair, then prints the response with the tokens replaced by
+  // where they went (unless --show-tokens): output often ends up in logs
+  // and scroll-back, where a bearer token must not.
+  int SaveAndPrint(const AuthResponse& response) {
+    const SavedTokens tokens =
+        SavedTokens::FromAuthResponse(response, environment_.clock.NowUnixSeconds());
+    if (absl::Status saved = token_file_.Save(tokens); !saved.ok()) {
+      return Failure(absl::Status(
+          saved.code(), absl::StrCat("cannot save the tokens to ", token_file_.path(), ": ",
+                                     saved.message())));
+    }
+    return PrintAuthResponse(response);
+  }
+
+  int PrintAuthResponse(const AuthResponse& response) {
+    if (command_line_.Has("show-tokens")) return Print(response);
+    AuthResponse shown = response;
+    const std::string placeholder = absl::StrCat("<saved to ", token_file_.path(), ">");
+    shown.set_access_token(placeholder);
+    shown.set_refresh_token(placeholder);
+    return Print(shown);
+  }
+
+  // A call with the saved access token; prints the response.
+  template <typename Response>
+  int Authenticated(const std::function<grpc::Status(grpc::ClientContext&, Response*)>& call,
+                    Response* response) {
+    TokenSession session(token_file_, Auth(), environment_.clock, timeout());
+    const absl::Status status =
+        session.Call(command_.rpc, [&](grpc::ClientContext& context) {
+          response->Clear();
+          return call(context, response);
+        });
+    if (!status.ok()) return Failure(status);
+    return Print(*response);
+  }
+
+  // A public call; prints the response.
+  template <typename Request, typename Response>
+  int Public(grpc::Status (AuthService::Stub::*method)(grpc::ClientContext*, const Request&,
+                                                      Response*),
+             const Request& request) {
+    Response response;
+    std::unique_ptr<grpc::ClientContext> context = NewClientContext(timeout());
+    const grpc::Status status = (Auth().*method)(context.get(), request, &response);
+    if (!status.ok()) return RpcError(status);
+    return Print(response);
+  }
+
+  int Register() {
+    absl::StatusOr<auth::v1::RegisterRequest> request = builder_.Register();
+    if (!request.ok()) return UsageFailure(request.status());
+    AuthResponse response;
+    std::unique_ptr<grpc::ClientContext> context = NewClientContext(timeout());
+    const grpc::Status status = Auth().Register(context.get(), *request, &response);
+    if (!status.ok()) return RpcError(status);
+    return SaveAndPrint(response);
+  }
+
+  int Login() {
+    absl::StatusOr<auth::v1::LoginRequest> request = builder_.Login();
+    if (!request.ok()) return UsageFailure(request.status());
+    AuthResponse response;
+    std::unique_ptr<grpc::ClientContext> context = NewClientContext(timeout());
+    const grpc::Status status = Auth().Login(context.get(), *request, &response);
+    if (!status.ok()) return RpcError(status);
+    return SaveAndPrint(response);
+  }
+
+  int Refresh() {
+    TokenSession session(token_file_, Auth(), environment_.clock, timeout());
+    absl::StatusOr<AuthResponse> response = session.ForceRefresh();
+    if (!response.ok()) return Failure(response.status());
+    return PrintAuthResponse(*response);
+  }
+
+  int Logout() {
+    auth::v1::LogoutRequest request = builder_.Logout();
+    absl::StatusOr<SavedTokens> tokens = token_file_.Load();
+    if (!tokens.ok()) return Failure(tokens.status());
+    request.set_refresh_token(tokens->refresh_token);
+    auth::v1::LogoutResponse response;
+    std::unique_ptr<grpc::ClientContext> context = NewClientContext(timeout());
+    const grpc::Status status = Auth().Logout(context.get(), request, &response);
+    // On failure the file stays, so that logout can be retried: deleting it
+    // would leave a live session that nobody can end any more.
+    if (!status.ok()) return RpcError(status);
+    if (absl::Status removed = token_file_.Remove(); !removed.ok()) return Failure(removed);
+    return Print(response);
+  }
+
+  int Jwks() { return Public(&AuthService::Stub::GetJwks, auth::v1::GetJwksRequest()); }
+
+  int WhoAmI() {
+    auth::v1::User response;
+    return Authenticated<auth::v1::User>(
+        [&](grpc::ClientContext& context, auth::v1::User* out) {
+          return Auth().GetCurrentUser(&context, auth::v1::GetCurrentUserRequest(), out);
+        },
+        &response);
+  }
+
+  int UpdateProfile() {
+    absl::StatusOr<auth::v1::UpdateProfileRequest> request = builder_.UpdateProfile();
+    if (!request.ok()) return UsageFailure(request.status());
+    auth::v1::User response;
+    return Authenticated<auth::v1::User>(
+        [&](grpc::ClientContext& context, auth::v1::User* out) {
+          return Auth().UpdateProfile(&context, *request, out);
+        },
+        &response);
+  }
+
+  int ChangePassword() {
+    absl::StatusOr<auth::v1::ChangePasswordRequest> request = builder_.ChangePassword();
+    if (!request.ok()) return UsageFailure(request.status());
+    AuthResponse response;
+    TokenSession session(token_file_, Auth(), environment_.clock, timeout());
+    const absl::Status status = session.Call(command_.rpc, [&](grpc::ClientContext& context) {
+      response.Clear();
+      return Auth().ChangePassword(&context, *request, &response);
+    });
+    if (!status.ok()) return Failure(status);
+    // Every old session is revoked now; the fresh pair is the only one.
+    return SaveAndPrint(response);
+  }
+
+  int RequestPasswordReset() {
+    absl::StatusOr<auth::v1::RequestPasswordResetRequest> request =
+        builder_.RequestPasswordReset();
+    if (!request.ok()) return UsageFailure(request.status());
+    return Public(&AuthService::Stub::RequestPasswordReset, *request);
+  }
+
+  int ResetPassword() {
+    absl::StatusOr<auth::v1::ResetPasswordRequest> request = builder_.ResetPassword();
+    if (!request.ok()) return UsageFailure(request.status());
+    return Public(&AuthService::Stub::ResetPassword, *request);
+  }
+
+  int RequestEmailVerification() {
+    auth::v1::RequestEmailVerificationResponse response;
+    return Authenticated<auth::v1::RequestEmailVerificationResponse>(
+        [&](grpc::ClientContext& context, auth::v1::RequestEmailVerificationResponse* out) {
+          return Auth().RequestEmailVerification(
+              &context, auth::v1::RequestEmailVerificationRequest(), out);
+        },
+        &response);
+  }
+
+  int VerifyEmail() {
+    absl::StatusOr<auth::v1::VerifyEmailRequest> request = builder_.VerifyEmail();
+    if (!request.ok()) return UsageFailure(request.status());
+    return Public(&AuthService::Stub::VerifyEmail, *request);
+  }
+
+  int ListUsers() {
+    absl::StatusOr<auth::v1::ListUsersRequest> request = builder_.ListUsers();
+    if (!request.ok()) return UsageFailure(request.status());
+    auth::v1::ListUsersResponse response;
+    return Authenticated<auth::v1::ListUsersResponse>(
+        [&](grpc::ClientContext& context, auth::v1::ListUsersResponse* out) {
+          return Auth().ListUsers(&context, *request, out);
+        },
+        &response);
+  }
+
+  int SetUserRoles() {
+    absl::StatusOr<auth::v1::SetUserRolesRequest> request = builder_.SetUserRoles();
+    if (!request.ok()) return UsageFailure(request.status());
+    auth::v1::User response;
+    return Authenticated<auth::v1::User>(
+        [&](grpc::ClientContext& context, auth::v1::User* out) {
+          return Auth().SetUserRoles(&context, *request, out);
+        },
+        &response);
+  }
+
+  int SetUserActive() {
+    absl::StatusOr<auth::v1::SetUserActiveRequest> request = builder_.SetUserActive();
+    if (!request.ok()) return UsageFailure(request.status());
+    auth::v1::User response;
+    return Authenticated<auth::v1::User>(
+        [&](grpc::ClientContext& context, auth::v1::User* out) {
+          return Auth().SetUserActive(&context, *request, out);
+        },
+        &response);
+  }
+
+  int Sum() {
+    absl::StatusOr<sum::v1::SumRequest> request = builder_.Sum();
+    if (!request.ok()) return UsageFailure(request.status());
+    sum::v1::SumResponse response;
+    return Authenticated<sum::v1::SumResponse>(
+        [&](grpc::ClientContext& context, sum::v1::SumResponse* out) {
+          return SumStub().Sum(&context, *request, out);
+        },
+        &response);
+  }
+
+  int SumStream() {
+    absl::StatusOr<std::vector<int64_t>> values = builder_.SumStreamValues(environment_.in);
+    if (!values.ok()) return UsageFailure(values.status());
+    sum::v1::SumResponse response;
+    return Authenticated<sum::v1::SumResponse>(
+        [&](grpc::ClientContext& context, sum::v1::SumResponse* out) {
+          std::unique_ptr<grpc::ClientWriter<sum::v1::SumStreamRequest>> writer =
+              SumStub().SumStream(&context, out);
+          sum::v1::SumStreamRequest message;
+          for (const int64_t value : *values) {
+            message.set_value(value);
+            // false: the call is over (rejected or failed); Finish says why.
+            if (!writer->Write(message)) break;
+          }
+          writer->WritesDone();
+          return writer->Finish();
+        },
+        &response);
+  }
+
+  int GetUsage() {
+    sum::v1::GetUsageResponse response;
+    return Authenticated<sum::v1::GetUsageResponse>(
+        [&](grpc::ClientContext& context, sum::v1::GetUsageResponse* out) {
+          return SumStub().GetUsage(&context, sum::v1::GetUsageRequest(), out);
+        },
+        &response);
+  }
+
+  const CliEnvironment& environment_;
+  const CommandLine& command_line_;
+  const CommandSpec& command_;
+  const TokenFile token_file_;
+  PasswordSource passwords_;
+  RequestBuilder builder_;
+  std::shared_ptr<grpc::Channel> auth_channel_;
+  std::unique_ptr<AuthService::Stub> auth_stub_;
+  std::shared_ptr<grpc::Channel> sum_channel_;
+  std::unique_ptr<SumService::Stub> sum_stub_;
+};
+
+}  // namespace
+
+Cli::Cli(CliEnvironment environment) : environment_(std::move(environment)) {}
+
+int Cli::Run(const std::vector<std::string>& args) {
+  absl::StatusOr<CommandLine> command_line = CommandLine::Parse(args, environment_.env);
+  if (!command_line.ok()) {
+    environment_.err << "tollgate: " << command_line.status().message() << "\n";
+    return kExitUsage;
+  }
+  if (command_line->help()) {
+    const CommandSpec* command = command_line->command();
+    environment_.out << (command != nullptr ? command->HelpText() : GeneralHelpText())
+                     << std::flush;
+    return kExitSuccess;
+  }
+  CommandRunner runner(environment_, *command_line);
+  return runner.Run();
+}
+
+}  // namespace tollgate::cli

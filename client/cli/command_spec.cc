@@ -1,0 +1,314 @@
+#include "client/cli/command_spec.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace tollgate::cli {
+namespace {
+
+constexpr absl::string_view kPasswordHelp =
+    "the password (visible to other users in 'ps'; prefer TOLLGATE_PASSWORD or stdin)";
+constexpr absl::string_view kNewPasswordHelp =
+    "the new password (visible in 'ps'; prefer TOLLGATE_NEW_PASSWORD or stdin)";
+constexpr absl::string_view kShowTokensHelp =
+    "print the access and refresh tokens instead of \"<saved to PATH>\"";
+
+const FlagSpec kPasswordFlag{"password", "PASSWORD", kPasswordHelp};
+const FlagSpec kShowTokensFlag{"show-tokens", "", kShowTokensHelp};
+
+std::vector<CommandSpec> BuildCommands() {
+  std::vector<CommandSpec> commands;
+  commands.push_back(CommandSpec{
+      .name = "register",
+      .rpc = "Register",
+      .summary = "create an account and log in (saves the tokens)",
+      .positionals = {"EMAIL"},
+      .min_positionals = 1,
+      .flags = {{"first-name", "NAME", "first name (required)", true},
+                {"last-name", "NAME", "last name (required)", true},
+                kPasswordFlag,
+                kShowTokensFlag},
+      .details = "The password comes from --password, else TOLLGATE_PASSWORD, else one line\n"
+                 "of stdin (read without echo on a terminal).\n",
+  });
+  commands.push_back(CommandSpec{
+      .name = "login",
+      .rpc = "Login",
+      .summary = "log in and save the token pair in the token file",
+      .positionals = {"EMAIL"},
+      .min_positionals = 1,
+      .flags = {kPasswordFlag, kShowTokensFlag},
+      .details = "The password comes from --password, else TOLLGATE_PASSWORD, else one line\n"
+                 "of stdin (read without echo on a terminal).\n",
+  });
+  commands.push_back(CommandSpec{
+      .name = "refresh",
+      .rpc = "Refresh",
+      .summary = "exchange the saved refresh token for a new pair (saved)",
+      .flags = {kShowTokensFlag},
+  });
+  commands.push_back(CommandSpec{
+      .name = "logout",
+      .rpc = "Logout",
+      .summary = "revoke the saved session and delete the token file",
+      .flags = {{"all-sessions", "", "revoke every session of the account, not just this one"}},
+      .details = "If the call fails the token file is kept, so that logout can be retried.\n",
+  });
+  commands.push_back(CommandSpec{
+      .name = "jwks",
+      .rpc = "GetJwks",
+      .summary = "print the public verification keys (RFC 7517 JWK Set)",
+  });
+  commands.push_back(CommandSpec{
+      .name = "whoami",
+      .rpc = "GetCurrentUser",
+      .summary = "print the logged-in account",
+      .authenticated = true,
+  });
+  commands.push_back(CommandSpec{
+      .name = "update-profile",
+      .rpc = "UpdateProfile",
+      .summary = "change the given fields of the logged-in account",
+      .flags = {{"first-name", "NAME", "new first name"},
+                {"last-name", "NAME", "new last name"},
+                {"email", "EMAIL", "new email (becomes unverified)"}},
+      .authenticated = true,
+      .details = "At least one of the options is required.\n",
+  });
+  commands.push_back(CommandSpec{
+      .name = "change-password",
+      .rpc = "ChangePassword",
+      .summary = "change the password; all sessions end, a fresh pair is saved",
+      .flags = {{"password", "PASSWORD",
+                 "the current password (visible in 'ps'; prefer TOLLGATE_PASSWORD or stdin)"},
+                {"new-password", "PASSWORD", kNewPasswordHelp},
+                kShowTokensFlag},
+      .authenticated = true,
+      .details = "The current password comes from --password, else TOLLGATE_PASSWORD; the new\n"
+                 "one from --new-password, else TOLLGATE_NEW_PASSWORD. Whatever is missing is\n"
+                 "read from stdin, one line each, current first (without echo on a terminal).\n",
+  });
+  commands.push_back(CommandSpec{
+      .name = "request-password-reset",
+      .rpc = "RequestPasswordReset",
+      .summary = "mail a password reset token (answers OK for unknown emails too)",
+      .positionals = {"EMAIL"},
+      .min_positionals = 1,
+  });
+  commands.push_back(CommandSpec{
+      .name = "reset-password",
+      .rpc = "ResetPassword",
+      .summary = "set a new password with a mailed reset token",
+      .positionals = {"TOKEN"},
+      .min_positionals = 1,
+      .flags = {{"new-password", "PASSWORD", kNewPasswordHelp}},
+      .details = "The new password comes from --new-password, else TOLLGATE_NEW_PASSWORD, else\n"
+                 "one line of stdin (read without echo on a terminal).\n",
+  });
+  commands.push_back(CommandSpec{
+      .name = "request-email-verification",
+      .rpc = "RequestEmailVerification",
+      .summary = "mail an email verification token to the logged-in account",
+      .authenticated = true,
+  });
+  commands.push_back(CommandSpec{
+      .name = "verify-email",
+      .rpc = "VerifyEmail",
+      .summary = "mark an email verified with a mailed verification token",
+      .positionals = {"TOKEN"},
+      .min_positionals = 1,
+  });
+  commands.push_back(CommandSpec{
+      .name = "list-users",
+      .rpc = "ListUsers",
+      .summary = "page through all accounts (role admin)",
+      .flags = {{"page-size", "N", "at most N users (int32; 0: the server's default)"},
+                {"page-token", "TOKEN", "the next_page_token of the previous page"}},
+      .authenticated = true,
+  });
+  commands.push_back(CommandSpec{
+      .name = "set-roles",
+      .rpc = "SetUserRoles",
+      .summary = "replace an account's roles (role admin)",
+      .positionals = {"USER_ID", "ROLE"},
+      .min_positionals = 2,
+      .variadic = true,
+      .authenticated = true,
+  });
+  commands.push_back(CommandSpec{
+      .name = "set-active",
+      .rpc = "SetUserActive",
+      .summary = "activate or deactivate an account (role admin)",
+      .positionals = {"USER_ID", "true|false"},
+      .min_positionals = 2,
+      .authenticated = true,
+  });
+  commands.push_back(CommandSpec{
+      .name = "sum",
+      .rpc = "Sum",
+      .summary = "print A + B (SumService)",
+      .positionals = {"A", "B"},
+      .min_positionals = 2,
+      .authenticated = true,
+      .sum_service = true,
+      .details = "A and B are decimal int64 values.\n",
+  });
+  commands.push_back(CommandSpec{
+      .name = "sum-stream",
+      .rpc = "SumStream",
+      .summary = "stream values and print their sum (SumService)",
+      .positionals = {"VALUE"},
+      .variadic = true,
+      .authenticated = true,
+      .sum_service = true,
+      .details = "The values are decimal int64 arguments, or with the single argument '-'\n"
+                 "one value per line of stdin (blank lines are skipped). No values: sum 0.\n",
+  });
+  commands.push_back(CommandSpec{
+      .name = "usage",
+      .rpc = "GetUsage",
+      .summary = "print the Sum/SumStream calls per subject (SumService, role admin)",
+      .authenticated = true,
+      .sum_service = true,
+  });
+  return commands;
+}
+
+std::string FlagColumn(const FlagSpec& flag) {
+  std::string column = absl::StrCat("--", flag.name);
+  if (!flag.is_switch()) absl::StrAppend(&column, " ", flag.value_name);
+  return column;
+}
+
+std::string PositionalsText(const CommandSpec& command) {
+  std::string text;
+  for (size_t i = 0; i < command.positionals.size(); ++i) {
+    const bool last = i + 1 == command.positionals.size();
+    std::string name(command.positionals[i]);
+    if (last && command.variadic) name += "...";
+    if (i >= command.min_positionals) name = "[" + name + "]";
+    // sum-stream's one positional has a second form: a lone "-" (stdin).
+    if (command.name == "sum-stream") name = "[VALUE... | -]";
+    if (!text.empty()) text += " ";
+    text += name;
+  }
+  return text;
+}
+
+constexpr absl::string_view kGlobalOptionsHelp =
+    "Global options (also accepted after the command):\n"
+    "  --auth ADDR          AuthService address (env TOLLGATE_AUTH_ADDR,\n"
+    "                       default 127.0.0.1:50051)\n"
+    "  --sum ADDR           SumService address (env TOLLGATE_SUM_ADDR,\n"
+    "                       default 127.0.0.1:50052)\n"
+    "  --token-file PATH    where the tokens are kept, mode 0600 (env TOLLGATE_TOKEN_FILE,\n"
+    "                       default $HOME/.config/tollgate/tokens.json)\n"
+    "  --timeout SECONDS    deadline of each call, 1..86400 (env TOLLGATE_TIMEOUT,\n"
+    "                       default 10)\n"
+    "  -h, --help           show help\n";
+
+}  // namespace
+
+const FlagSpec* CommandSpec::FindFlag(absl::string_view flag_name) const {
+  for (const FlagSpec& flag : flags) {
+    if (flag.name == flag_name) return &flag;
+  }
+  return nullptr;
+}
+
+std::string CommandSpec::UsageLine() const {
+  std::string line = absl::StrCat("tollgate ", name);
+  for (const FlagSpec& flag : flags) {
+    if (flag.required) absl::StrAppend(&line, " ", FlagColumn(flag));
+  }
+  if (std::any_of(flags.begin(), flags.end(), [](const FlagSpec& f) { return !f.required; })) {
+    absl::StrAppend(&line, " [options]");
+  }
+  const std::string positionals_text = PositionalsText(*this);
+  if (!positionals_text.empty()) absl::StrAppend(&line, " ", positionals_text);
+  return line;
+}
+
+std::string CommandSpec::HelpText() const {
+  std::string text = absl::StrCat("Usage: ", UsageLine(), "\n\n", summary, "\n\nCalls ",
+                                  sum_service ? "tollgate.sum.v1.SumService/"
+                                              : "tollgate.auth.v1.AuthService/",
+                                  rpc, ".\n");
+  if (authenticated) {
+    text +=
+        "Sends the saved access token; refreshes it first when it expires within 30 s,\n"
+        "and once more (then retries once) when the call answers UNAUTHENTICATED.\n";
+  }
+  if (!flags.empty()) {
+    text += "\nOptions:\n";
+    for (const FlagSpec& flag : flags) {
+      std::string column = FlagColumn(flag);
+      if (column.size() < 22) column.resize(22, ' ');
+      else column += "\n" + std::string(22, ' ');
+      absl::StrAppend(&text, "  ", column, " ", flag.help, "\n");
+    }
+  }
+  if (!details.empty()) absl::StrAppend(&text, "\n", details);
+  absl::StrAppend(&text, "\n", kGlobalOptionsHelp);
+  return text;
+}
+
+absl::Status CommandSpec::UsageError(absl::string_view problem) const {
+  return absl::InvalidArgumentError(
+      absl::StrCat(name, ": ", problem, " (see 'tollgate ", name, " --help')"));
+}
+
+const std::vector<CommandSpec>& AllCommands() {
+  static const std::vector<CommandSpec>* const commands =
+      new std::vector<CommandSpec>(BuildCommands());
+  return *commands;
+}
+
+const CommandSpec* FindCommand(absl::string_view name) {
+  for (const CommandSpec& command : AllCommands()) {
+    if (command.name == name) return &command;
+  }
+  return nullptr;
+}
+
+std::string GeneralHelpText() {
+  std::string text =
+      "Usage: tollgate [global options] COMMAND [options] [arguments]\n"
+      "\n"
+      "A command-line client for every RPC of tollgate's AuthService and SumService.\n"
+      "Replies are printed on stdout as JSON (proto field names); errors as one line\n"
+      "on stderr: 'tollgate: <RPC>: <CODE>: <message>'.\n"
+      "\n"
+      "Commands:\n";
+  for (const CommandSpec& command : AllCommands()) {
+    std::string column(command.name);
+    const std::string positionals_text = PositionalsText(command);
+    if (!positionals_text.empty()) column += " " + positionals_text;
+    if (column.size() < 28) column.resize(28, ' ');
+    else column += "\n" + std::string(30, ' ');
+    absl::StrAppend(&text, "  ", column, command.summary, "\n");
+  }
+  text += "\n";
+  absl::StrAppend(&text, kGlobalOptionsHelp);
+  text +=
+      "\n"
+      "login, register, refresh and change-password save the token pair in the token\n"
+      "file (created with mode 0600, replaced atomically); logout deletes it. A token\n"
+      "file readable by group or others is refused. Tokens are printed only with\n"
+      "--show-tokens.\n"
+      "\n"
+      "Passwords come from --password / --new-password, else TOLLGATE_PASSWORD /\n"
+      "TOLLGATE_NEW_PASSWORD, else one line each from stdin (no echo on a terminal).\n"
+      "Options are visible to other users in 'ps': prefer the environment or stdin.\n"
+      "\n"
+      "Exit status: 0 success; 1 the call failed, or the token file cannot be used;\n"
+      "2 usage error. 'tollgate COMMAND --help' shows the options of one command.\n";
+  return text;
+}
+
+absl::Status GeneralUsageError(absl::string_view problem) {
+  return absl::InvalidArgumentError(absl::StrCat(problem, " (see 'tollgate --help')"));
+}
+
+}  // namespace tollgate::cli
