@@ -1,7 +1,7 @@
-// The real `tollgate` binary against the real auth_service binary on a
-// throwaway PostgreSQL cluster: register, login, refresh, jwks, logout, and
-// what happens to a session after logout, with exact exit statuses and
-// output.
+// The real `tollgate` binary against the real auth_service and sum_service
+// binaries on a throwaway PostgreSQL cluster: register, login, refresh, jwks,
+// logout, what happens to a session after logout, and the SumService
+// commands, with exact exit statuses and output.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -17,8 +17,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "common/token/base64url.h"
 #include "common/token/jwk.h"
 #include "tests/client/temp_dir.h"
@@ -34,8 +36,11 @@ using tollgate::testing::PostgresCluster;
 using testing::TempDir;
 
 constexpr char kAuthServiceBinary[] = TOLLGATE_AUTH_SERVICE_BIN;
+constexpr char kSumServiceBinary[] = TOLLGATE_SUM_SERVICE_BIN;
 constexpr char kCliBinary[] = TOLLGATE_CLI_BIN;
 constexpr char kPassword[] = "correct horse battery staple";
+constexpr char kAdminEmail[] = "root@example.com";
+constexpr char kAdminPassword[] = "admin password for the cli test";
 constexpr auto kStartTimeout = std::chrono::seconds(60);
 
 struct Outcome {
@@ -83,15 +88,37 @@ class CliEndToEndTest : public ::testing::Test {
                                            "AUTH_HASH_THREADS=2",
                                            "AUTH_HASH_QUEUE=64",
                                            "AUTH_DATABASE_POOL_SIZE=4",
+                                           std::string("AUTH_BOOTSTRAP_ADMIN_EMAIL=") +
+                                               kAdminEmail,
+                                           std::string("AUTH_BOOTSTRAP_ADMIN_PASSWORD=") +
+                                               kAdminPassword,
                                        });
     ASSERT_TRUE(process.ok()) << process.status();
     auth_service_ = process->release();
     auto port = auth_service_->WaitForPort(kStartTimeout);
     ASSERT_TRUE(port.ok()) << "auth_service did not come up: " << port.status();
     auth_address_ = "127.0.0.1:" + std::to_string(*port);
+
+    // SumService verifies with the keys it fetches from AuthService.
+    process = ChildProcess::Start(kSumServiceBinary, {},
+                                  {
+                                      "SUM_LISTEN=127.0.0.1:0",
+                                      "SUM_KEYS_SOURCE=grpc://" + auth_address_,
+                                  });
+    ASSERT_TRUE(process.ok()) << process.status();
+    sum_service_ = process->release();
+    port = sum_service_->WaitForPort(kStartTimeout);
+    ASSERT_TRUE(port.ok()) << "sum_service did not come up: " << port.status();
+    sum_address_ = "127.0.0.1:" + std::to_string(*port);
   }
 
   static void TearDownTestSuite() {
+    if (sum_service_ != nullptr) {
+      EXPECT_TRUE(sum_service_->Terminate().ok());
+      EXPECT_EQ(sum_service_->ExitCode(), 0);
+    }
+    delete sum_service_;
+    sum_service_ = nullptr;
     if (auth_service_ != nullptr) {
       EXPECT_TRUE(auth_service_->Terminate().ok());
       EXPECT_EQ(auth_service_->ExitCode(), 0);
@@ -106,6 +133,7 @@ class CliEndToEndTest : public ::testing::Test {
 
   void SetUp() override {
     ASSERT_NE(auth_service_, nullptr) << "no auth_service";
+    ASSERT_NE(sum_service_, nullptr) << "no sum_service";
     ASSERT_FALSE(home_.path().empty());
     token_path_ = home_.path() + "/.config/tollgate/tokens.json";
   }
@@ -117,7 +145,7 @@ class CliEndToEndTest : public ::testing::Test {
     std::vector<std::string> env = {
         "HOME=" + home_.path(),
         "TOLLGATE_AUTH_ADDR=" + auth_address_,
-        "TOLLGATE_SUM_ADDR=127.0.0.1:1",  // no SumService in this test
+        "TOLLGATE_SUM_ADDR=" + sum_address_,
     };
     env.insert(env.end(), extra_env.begin(), extra_env.end());
     const std::string in_path = home_.path() + "/stdin.txt";
@@ -164,16 +192,20 @@ class CliEndToEndTest : public ::testing::Test {
 
   static PostgresCluster* cluster_;
   static ChildProcess* auth_service_;
+  static ChildProcess* sum_service_;
   static TempDir* dir_;
   static std::string auth_address_;
+  static std::string sum_address_;
   TempDir home_;
   std::string token_path_;
 };
 
 PostgresCluster* CliEndToEndTest::cluster_ = nullptr;
 ChildProcess* CliEndToEndTest::auth_service_ = nullptr;
+ChildProcess* CliEndToEndTest::sum_service_ = nullptr;
 TempDir* CliEndToEndTest::dir_ = nullptr;
 std::string CliEndToEndTest::auth_address_;
+std::string CliEndToEndTest::sum_address_;
 
 TEST_F(CliEndToEndTest, RegisterLoginRefreshJwksLogout) {
   // register: password from the environment; the pair is saved, not shown.
@@ -308,6 +340,72 @@ TEST_F(CliEndToEndTest, RefusesATokenFileOthersCanRead) {
   EXPECT_EQ(refused.err, "tollgate: permissions 0644 for token file " + token_path_ +
                              " are too open: it must not be accessible by group or others "
                              "(run: chmod 600 " + token_path_ + ")\n");
+}
+
+TEST_F(CliEndToEndTest, SumCommandsAgainstTheRealSumService) {
+  Outcome registered = Tollgate({"register", "emmy@example.com", "--first-name", "Emmy",
+                                 "--last-name", "Noether", "--password", kPassword});
+  ASSERT_EQ(registered.exit_code, 0) << registered.err;
+  const std::string user_id = nlohmann::json::parse(registered.out)["user"]["id"];
+
+  // sum_service serves once it holds AuthService's keys; until then a call
+  // may be turned away, so wait (at most 30 s) for the first success.
+  Outcome sum;
+  for (int attempt = 0; attempt < 300; ++attempt) {
+    sum = Tollgate({"sum", "40", "2"});
+    if (sum.exit_code == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(sum.exit_code, 0) << sum.err;
+  EXPECT_EQ(sum.out, "{\"result\":\"42\"}\n");
+  EXPECT_EQ(sum.err, "");
+
+  Outcome negative = Tollgate({"sum", "-9223372036854775808", "0"});
+  EXPECT_EQ(negative.exit_code, 0) << negative.err;
+  EXPECT_EQ(negative.out, "{\"result\":\"-9223372036854775808\"}\n");
+
+  Outcome overflow = Tollgate({"sum", "9223372036854775807", "1"});
+  EXPECT_EQ(overflow.exit_code, 1);
+  EXPECT_EQ(overflow.out, "");
+  EXPECT_EQ(overflow.err.rfind("tollgate: Sum: OUT_OF_RANGE", 0), 0u) << overflow.err;
+
+  Outcome streamed = Tollgate({"sum-stream", "-"}, "1\n2\n\n39\n");
+  EXPECT_EQ(streamed.exit_code, 0) << streamed.err;
+  EXPECT_EQ(streamed.out, "{\"result\":\"42\"}\n");
+
+  Outcome empty_stream = Tollgate({"sum-stream"});
+  EXPECT_EQ(empty_stream.exit_code, 0) << empty_stream.err;
+  EXPECT_EQ(empty_stream.out, "{\"result\":\"0\"}\n");
+
+  Outcome not_admin = Tollgate({"usage"});
+  EXPECT_EQ(not_admin.exit_code, 1);
+  // The server's message names the method (its exact spelling is the
+  // server's business); the line around it is ours.
+  EXPECT_EQ(not_admin.out, "");
+  EXPECT_EQ(not_admin.err.rfind("tollgate: GetUsage: PERMISSION_DENIED: method ", 0), 0u)
+      << not_admin.err;
+  EXPECT_TRUE(absl::EndsWith(not_admin.err, "SumService/GetUsage requires role 'admin'\n"))
+      << not_admin.err;
+
+  // The bootstrap admin sees Emmy's calls, counted under her user id.
+  Outcome admin_login = Tollgate({"login", kAdminEmail}, std::string(kAdminPassword) + "\n");
+  ASSERT_EQ(admin_login.exit_code, 0) << admin_login.err;
+  Outcome usage = Tollgate({"usage"});
+  ASSERT_EQ(usage.exit_code, 0) << usage.err;
+  const nlohmann::json reply = nlohmann::json::parse(usage.out);
+  bool found = false;
+  for (const nlohmann::json& entry : reply["usage"]) {
+    if (entry["subject"] == user_id) found = true;
+  }
+  EXPECT_TRUE(found) << usage.out;
+
+  // After logout there is no token left to send.
+  Outcome logged_out = Tollgate({"logout"});
+  EXPECT_EQ(logged_out.exit_code, 0) << logged_out.err;
+  Outcome after = Tollgate({"sum", "1", "1"});
+  EXPECT_EQ(after.exit_code, 1);
+  EXPECT_EQ(after.err, "tollgate: not logged in: no token file at " + token_path_ +
+                           " (run 'tollgate login')\n");
 }
 
 TEST_F(CliEndToEndTest, UsageErrorsAndHelp) {
