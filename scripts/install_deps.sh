@@ -20,7 +20,7 @@ PACKAGES=(
   # fuzzing and sanitizer builds (clang's libFuzzer and runtime libraries)
   clang-14 libclang-rt-14-dev
   # the Python example client and its tests
-  python3 python3-grpcio python3-protobuf python3-jwt
+  python3 python3-grpcio python3-protobuf python3-jwt python3-cryptography
 )
 
 if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
