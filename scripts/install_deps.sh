@@ -8,7 +8,7 @@ set -euo pipefail
 
 PACKAGES=(
   # toolchain and build
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git openssl
   # gRPC, protobuf and the libraries the code links
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   libpqxx-dev libsodium-dev nlohmann-json3-dev libabsl-dev libssl-dev
