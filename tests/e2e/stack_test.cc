@@ -444,5 +444,56 @@ TEST_F(StackTest, AuthServiceTokensVerifyInPyJwtFromGetJwks) {
   EXPECT_EQ(output, "2 " + registered.user().id() + " ada@example.com user");
 }
 
+// What `grpcurl -plaintext HOST:PORT list` does, without grpcurl (not
+// packaged here): one reflection request, no token. Returns the raw reply.
+std::string ListServicesByReflection(const std::shared_ptr<grpc::Channel>& channel) {
+  grpc::GenericStub generic(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::CompletionQueue queue;
+  auto stream =
+      generic.PrepareCall(&context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &queue);
+  void* tag = nullptr;
+  bool ok = false;
+  std::string bytes;
+  auto step = [&](auto&& start) {
+    start();
+    return queue.Next(&tag, &ok) && ok;
+  };
+  // ServerReflectionRequest { list_services: "" }: field 7, length 0.
+  grpc::Slice request_bytes(std::string("\x3a\x00", 2));
+  grpc::ByteBuffer request(&request_bytes, 1);
+  grpc::ByteBuffer response;
+  if (step([&] { stream->StartCall(&queue); }) && step([&] { stream->Write(request, &queue); }) &&
+      step([&] { stream->Read(&response, &queue); })) {
+    std::vector<grpc::Slice> slices;
+    if (response.Dump(&slices).ok()) {
+      for (const grpc::Slice& slice : slices) {
+        bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+      }
+    }
+  }
+  context.TryCancel();
+  grpc::Status status;
+  stream->Finish(&status, &queue);
+  queue.Next(&tag, &ok);
+  queue.Shutdown();
+  while (queue.Next(&tag, &ok)) {
+  }
+  return bytes;
+}
+
+TEST_F(StackTest, ReflectionListsTheServicesWithoutAToken) {
+  StartAuth(key_a_);
+  StartSumFromAuthService();
+  const std::string sum_services = ListServicesByReflection(sum_channel_);
+  EXPECT_NE(sum_services.find("tollgate.sum.v1.SumService"), std::string::npos);
+  EXPECT_NE(sum_services.find("grpc.health.v1.Health"), std::string::npos);
+  const std::string auth_services = ListServicesByReflection(
+      grpc::CreateChannel(Target(auth_port_), grpc::InsecureChannelCredentials()));
+  EXPECT_NE(auth_services.find("tollgate.auth.v1.AuthService"), std::string::npos);
+  EXPECT_NE(auth_services.find("grpc.reflection.v1alpha.ServerReflection"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tollgate
