@@ -1,16 +1,21 @@
 #include "common/auth/verified_token_cache.h"
 
+#include <algorithm>
+
 #include "absl/hash/hash.h"
 
 namespace tollgate {
 
 VerifiedTokenCache::VerifiedTokenCache(size_t capacity, int64_t leeway_seconds)
-    : capacity_per_shard_(capacity == 0 ? 0 : (capacity + kShards - 1) / kShards),
+    : shard_count_(capacity == 0 ? 1 : std::min(capacity, kShards)),
+      // Rounded down: rounding up let 16 shards hold up to 15 entries more
+      // than `capacity` (16 for a capacity of 1).
+      capacity_per_shard_(capacity / shard_count_),
       leeway_seconds_(leeway_seconds) {}
 
 VerifiedTokenCache::Shard& VerifiedTokenCache::ShardFor(std::string_view token) const {
   // The map hashes again with its own seed; this one only spreads shards.
-  return shards_[absl::HashOf(absl::string_view(token.data(), token.size())) % kShards];
+  return shards_[absl::HashOf(absl::string_view(token.data(), token.size())) % shard_count_];
 }
 
 std::shared_ptr<const Identity> VerifiedTokenCache::Find(std::string_view token,

@@ -46,6 +46,9 @@ class VerifiedTokenCache final {
 
   Shard& ShardFor(std::string_view token) const;
 
+  // min(kShards, capacity) shards of capacity / shard_count_ entries each,
+  // so the shards together never hold more than `capacity`.
+  const size_t shard_count_;
   const size_t capacity_per_shard_;
   const int64_t leeway_seconds_;
   mutable std::array<Shard, kShards> shards_;
