@@ -421,5 +421,47 @@ TEST_F(AuthServiceTest, HostileInputIsStoredVerbatimAndHarmless) {
   ASSERT_TRUE(Login(email, kPassword, &response).ok());
 }
 
+// AuthService's own account and admin methods pass the same interceptor as
+// any protected service (SPEC section 6).
+TEST_F(AuthServiceTest, OwnProtectedMethodsAreGuardedByTheInterceptor) {
+  const AuthResponse session = RegisterOrDie(NewEmail());
+  {
+    grpc::ClientContext context;
+    v1::User user;
+    const grpc::Status status = stub_->GetCurrentUser(&context, v1::GetCurrentUserRequest(), &user);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(status.error_message(),
+              "authorization metadata is required: send 'authorization: Bearer <token>'");
+    const auto trailers = context.GetServerTrailingMetadata();
+    EXPECT_EQ(trailers.count("www-authenticate"), 1u);
+  }
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + session.access_token());
+    v1::ListUsersResponse users;
+    const grpc::Status status = stub_->ListUsers(&context, v1::ListUsersRequest(), &users);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(status.error_message(), "method tollgate.auth.v1.AuthService/ListUsers requires role 'admin'");
+  }
+  {
+    // Past the guard, the method itself is not written yet.
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + session.access_token());
+    v1::User user;
+    const grpc::Status status = stub_->GetCurrentUser(&context, v1::GetCurrentUserRequest(), &user);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  }
+  {
+    // An expired token, by the service's own clock.
+    clock_.Advance(900 + 30);
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + session.access_token());
+    v1::User user;
+    const grpc::Status status = stub_->GetCurrentUser(&context, v1::GetCurrentUserRequest(), &user);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(status.error_message(), "token expired");
+  }
+}
+
 }  // namespace
 }  // namespace tollgate::auth
