@@ -52,11 +52,12 @@ BearerAuthenticator::BearerAuthenticator(AccessPolicy policy, AccessTokenVerifie
 
 TokenResult<std::shared_ptr<const Identity>> BearerAuthenticator::Verify(std::string_view token) const {
   const int64_t now = clock_.NowUnixSeconds();
-  if (auto cached = cache_.Find(token, now)) return cached;
-  TokenResult<Identity> verified = verifier_.Verify(token, *keys_.Current(), now);
+  std::shared_ptr<const JwkSet> keys = keys_.Current();
+  if (auto cached = cache_.Find(token, now, keys.get())) return cached;
+  TokenResult<Identity> verified = verifier_.Verify(token, *keys, now);
   if (!verified.ok()) return verified.error();
   auto identity = std::make_shared<const Identity>(std::move(verified).value());
-  cache_.Insert(token, identity, now);
+  cache_.Insert(token, identity, now, std::move(keys));
   return identity;
 }
 

@@ -19,34 +19,39 @@ VerifiedTokenCache::Shard& VerifiedTokenCache::ShardFor(std::string_view token) 
 }
 
 std::shared_ptr<const Identity> VerifiedTokenCache::Find(std::string_view token,
-                                                         int64_t now_unix_seconds) const {
+                                                         int64_t now_unix_seconds,
+                                                         const JwkSet* current_keys) const {
   if (capacity_per_shard_ == 0) return nullptr;
   Shard& shard = ShardFor(token);
   std::lock_guard<std::mutex> lock(shard.mutex);
   auto it = shard.entries.find(absl::string_view(token.data(), token.size()));
   if (it == shard.entries.end()) return nullptr;
-  // The same expiry rule as the verifier: a cached token never outlives exp.
-  if (now_unix_seconds >= it->second->expires_at_unix_seconds() + leeway_seconds_) {
+  // The same expiry rule as the verifier: a cached token never outlives
+  // exp; and a key set that changed may have withdrawn the token's key.
+  if (now_unix_seconds >= it->second.identity->expires_at_unix_seconds() + leeway_seconds_ ||
+      it->second.verified_with.get() != current_keys) {
     shard.entries.erase(it);
     return nullptr;
   }
-  return it->second;
+  return it->second.identity;
 }
 
 void VerifiedTokenCache::Insert(std::string_view token, std::shared_ptr<const Identity> identity,
-                                int64_t now_unix_seconds) {
+                                int64_t now_unix_seconds,
+                                std::shared_ptr<const JwkSet> verified_with) {
   if (capacity_per_shard_ == 0) return;
   Shard& shard = ShardFor(token);
   std::lock_guard<std::mutex> lock(shard.mutex);
   if (shard.entries.size() >= capacity_per_shard_) {
     absl::erase_if(shard.entries, [&](const auto& entry) {
-      return now_unix_seconds >= entry.second->expires_at_unix_seconds() + leeway_seconds_;
+      return now_unix_seconds >= entry.second.identity->expires_at_unix_seconds() + leeway_seconds_;
     });
     // Still full of live tokens (a flood of distinct valid tokens): start
     // over rather than keep an LRU list on the hot path.
     if (shard.entries.size() >= capacity_per_shard_) shard.entries.clear();
   }
-  shard.entries.insert_or_assign(std::string(token), std::move(identity));
+  shard.entries.insert_or_assign(std::string(token),
+                                 Entry{std::move(identity), std::move(verified_with)});
 }
 
 size_t VerifiedTokenCache::size() const {

@@ -9,6 +9,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "common/token/identity.h"
+#include "common/token/jwk_set.h"
 
 namespace tollgate {
 
@@ -18,7 +19,10 @@ namespace tollgate {
 // Keyed by the exact token bytes (a token that differs in one byte is a
 // different key and is verified from scratch). An entry is only returned
 // while `now < expires_at + leeway`, the same rule the verifier applies, so
-// caching never extends a token's life. Bounded: at most `capacity` entries;
+// caching never extends a token's life. An entry also remembers the key set
+// it was verified with and is only returned while that same set is current:
+// withdrawing a key (say, a compromised one) from the JWKS ends its cached
+// tokens at once, on every server, not at their exp. Bounded: at most `capacity` entries;
 // a full shard first drops its expired entries, then, if still full, is
 // emptied (cheap, and the next calls simply verify again). Thread-safe; the
 // shards keep concurrent callers off one lock.
@@ -26,22 +30,27 @@ class VerifiedTokenCache final {
  public:
   explicit VerifiedTokenCache(size_t capacity = 10000, int64_t leeway_seconds = 30);
 
-  // The identity of a cached token that is still within its lifetime, or
-  // nullptr.
-  std::shared_ptr<const Identity> Find(std::string_view token, int64_t now_unix_seconds) const;
+  // The identity of a cached token that is still within its lifetime and
+  // was verified with `current_keys` (compared by address), or nullptr.
+  std::shared_ptr<const Identity> Find(std::string_view token, int64_t now_unix_seconds,
+                                       const JwkSet* current_keys = nullptr) const;
 
-  // Remembers a token that the verifier accepted. A capacity of 0 disables
-  // the cache.
+  // Remembers a token that the verifier accepted with `verified_with`. A
+  // capacity of 0 disables the cache.
   void Insert(std::string_view token, std::shared_ptr<const Identity> identity,
-              int64_t now_unix_seconds);
+              int64_t now_unix_seconds, std::shared_ptr<const JwkSet> verified_with = nullptr);
 
   size_t size() const;
 
  private:
   static constexpr size_t kShards = 16;
+  struct Entry {
+    std::shared_ptr<const Identity> identity;
+    std::shared_ptr<const JwkSet> verified_with;  // kept alive while cached
+  };
   struct Shard {
     mutable std::mutex mutex;
-    absl::flat_hash_map<std::string, std::shared_ptr<const Identity>> entries;
+    absl::flat_hash_map<std::string, Entry> entries;
   };
 
   Shard& ShardFor(std::string_view token) const;

@@ -62,6 +62,15 @@ bool AuthServiceKeySource::FetchOnce() {
               << " (keeping the " << Current()->keys().size() << " keys held)\n";
     return false;
   }
+  {
+    // The same document keeps the same set object, so the verified-token
+    // cache (which is bound to the set) survives a routine refresh.
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (response.jwks_json() == last_jwks_json_) {
+      fetches_.fetch_add(1);
+      return true;
+    }
+  }
   auto keys = JwkSet::FromJson(response.jwks_json());
   if (!keys.ok()) {
     failed_fetches_.fetch_add(1);
@@ -72,6 +81,7 @@ bool AuthServiceKeySource::FetchOnce() {
   fetches_.fetch_add(1);
   std::lock_guard<std::mutex> lock(mutex_);
   keys_ = std::make_shared<const JwkSet>(*std::move(keys));
+  last_jwks_json_ = response.jwks_json();
   return true;
 }
 

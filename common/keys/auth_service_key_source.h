@@ -59,6 +59,7 @@ class AuthServiceKeySource final : public KeySource {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::shared_ptr<const JwkSet> keys_;             // guarded by mutex_
+  std::string last_jwks_json_;                     // guarded by mutex_; what keys_ came from
   std::vector<std::function<void()>> waiters_;     // guarded by mutex_
   bool fetch_requested_ = false;                   // guarded by mutex_
   bool stopping_ = false;                          // guarded by mutex_

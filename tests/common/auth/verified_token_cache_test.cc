@@ -156,5 +156,17 @@ TEST_F(VerifiedTokenCacheTest, ConcurrentInsertsAndFindsStayBounded) {
   EXPECT_LE(cache.size(), kCapacity);
 }
 
+TEST_F(VerifiedTokenCacheTest, HitsOnlyWhileTheKeySetItWasVerifiedWithIsCurrent) {
+  VerifiedTokenCache cache(10, kLeeway);
+  auto verified_with = std::make_shared<const JwkSet>();
+  auto rotated = std::make_shared<const JwkSet>();
+  cache.Insert(token(), identity(), kNow, verified_with);
+  EXPECT_EQ(cache.Find(token(), kNow, verified_with.get()), identity());
+  EXPECT_EQ(cache.Find(token(), kNow, rotated.get()), nullptr);
+  // The stale entry is gone, even for the set it was verified with.
+  EXPECT_EQ(cache.Find(token(), kNow, verified_with.get()), nullptr);
+  EXPECT_EQ(cache.size(), 0u);
+}
+
 }  // namespace
 }  // namespace tollgate

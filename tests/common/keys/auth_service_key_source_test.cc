@@ -199,6 +199,16 @@ TEST_F(AuthServiceKeySourceTest, UnknownKidTriggersOneFetchThatFindsTheRotatedKe
   EXPECT_NE(source_->Current()->Find(key_b_->kid()), nullptr);
 }
 
+TEST_F(AuthServiceKeySourceTest, AnUnchangedJwksKeepsTheSameKeySetObject) {
+  // The verified-token cache is bound to the set object: a routine refetch
+  // of the same document must not flush it.
+  StartSource(Options());
+  const std::shared_ptr<const JwkSet> before = source_->Current();
+  RefreshAndWait();
+  EXPECT_EQ(service_.calls(), 2);
+  EXPECT_EQ(source_->Current(), before);
+}
+
 TEST_F(AuthServiceKeySourceTest, ConcurrentUnknownKidsShareOneFetch) {
   constexpr int kCallers = 50;
   StartSource(Options());
