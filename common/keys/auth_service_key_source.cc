@@ -23,6 +23,9 @@ AuthServiceKeySource::~AuthServiceKeySource() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     waiters.swap(waiters_);
+    waiters.insert(waiters.end(), std::make_move_iterator(joined_.begin()),
+                   std::make_move_iterator(joined_.end()));
+    joined_.clear();
   }
   for (auto& done : waiters) done();
 }
@@ -35,18 +38,29 @@ std::shared_ptr<const JwkSet> AuthServiceKeySource::Current() const {
 void AuthServiceKeySource::RefreshForUnknownKid(std::function<void()> done) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    const auto now = std::chrono::steady_clock::now();
-    const bool in_flight = fetch_requested_ || !waiters_.empty();
-    if (!stopping_ && (in_flight || now - last_on_demand_fetch_ >= options_.min_refetch_interval)) {
-      // Join the fetch in flight, or start one: single flight.
-      if (!in_flight) last_on_demand_fetch_ = now;
-      fetch_requested_ = true;
-      waiters_.push_back(std::move(done));
-      wake_.notify_all();
-      return;
+    if (!stopping_) {
+      // Single flight: join the on-demand fetch in progress, or the one
+      // already queued. A background fetch in progress may have started
+      // before the new key was published, so it does not count.
+      if (fetching_ && fetching_on_demand_) {
+        joined_.push_back(std::move(done));
+        return;
+      }
+      if (fetch_requested_) {
+        waiters_.push_back(std::move(done));
+        return;
+      }
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_on_demand_fetch_ >= options_.min_refetch_interval) {
+        last_on_demand_fetch_ = now;
+        fetch_requested_ = true;
+        waiters_.push_back(std::move(done));
+        wake_.notify_all();
+        return;
+      }
     }
   }
-  done();  // rate-limited: answer with the keys we have
+  done();  // rate-limited (or stopping): answer with the keys we have
 }
 
 bool AuthServiceKeySource::FetchOnce() {
@@ -88,20 +102,34 @@ bool AuthServiceKeySource::FetchOnce() {
 void AuthServiceKeySource::Run() {
   bool have_keys = false;
   for (;;) {
+    // Only the callers waiting before this fetch starts are answered by it:
+    // one who asked during the fetch may need a key published after it
+    // began, so it waits for the next fetch (which then starts at once).
+    std::vector<std::function<void()>> answered;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      answered.swap(waiters_);
+      fetching_ = true;
+      fetching_on_demand_ = fetch_requested_;
+      fetch_requested_ = false;
+    }
     const bool fetched = FetchOnce();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      fetching_ = false;
+      answered.insert(answered.end(), std::make_move_iterator(joined_.begin()),
+                      std::make_move_iterator(joined_.end()));
+      joined_.clear();
+    }
     if (fetched && !have_keys) {
       have_keys = true;
       std::cerr << "keys: loaded " << Current()->keys().size() << " keys from " << options_.target
                 << "\n";
       if (options_.on_first_keys) options_.on_first_keys();
     }
-    std::vector<std::function<void()>> waiters;
+    for (auto& done : answered) done();
+
     std::unique_lock<std::mutex> lock(mutex_);
-    waiters.swap(waiters_);
-    fetch_requested_ = false;
-    lock.unlock();
-    for (auto& done : waiters) done();
-    lock.lock();
     const auto wait = fetched ? std::chrono::duration_cast<std::chrono::milliseconds>(options_.refresh_interval)
                               : options_.retry_interval;
     wake_.wait_for(lock, wait, [this] { return stopping_ || fetch_requested_; });

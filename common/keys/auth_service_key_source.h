@@ -60,8 +60,13 @@ class AuthServiceKeySource final : public KeySource {
   std::condition_variable wake_;
   std::shared_ptr<const JwkSet> keys_;             // guarded by mutex_
   std::string last_jwks_json_;                     // guarded by mutex_; what keys_ came from
+  // Callers answered by the next fetch, and callers that joined the
+  // on-demand fetch in progress.
   std::vector<std::function<void()>> waiters_;     // guarded by mutex_
+  std::vector<std::function<void()>> joined_;      // guarded by mutex_
   bool fetch_requested_ = false;                   // guarded by mutex_
+  bool fetching_ = false;                          // guarded by mutex_
+  bool fetching_on_demand_ = false;                // guarded by mutex_
   bool stopping_ = false;                          // guarded by mutex_
   std::chrono::steady_clock::time_point last_on_demand_fetch_{};  // guarded by mutex_
 

@@ -209,6 +209,32 @@ TEST_F(AuthServiceKeySourceTest, AnUnchangedJwksKeepsTheSameKeySetObject) {
   EXPECT_EQ(source_->Current(), before);
 }
 
+TEST_F(AuthServiceKeySourceTest, UnknownKidDuringABackgroundFetchGetsAFetchThatStartsAfterIt) {
+  // The background fetch may have left before the new key was published, so
+  // it must not be the answer to a request that arrived while it ran.
+  service_.Hold();
+  source_ = std::make_unique<AuthServiceKeySource>(Options());
+  ASSERT_TRUE(Eventually([this] { return service_.waiting() == 1; }));
+  std::atomic<bool> done{false};
+  source_->RefreshForUnknownKid([&done] { done.store(true); });
+  service_.Release();
+  ASSERT_TRUE(Eventually([&done] { return done.load(); }));
+  EXPECT_EQ(service_.calls(), 2);
+}
+
+TEST_F(AuthServiceKeySourceTest, UnknownKidDuringAnOnDemandFetchJoinsIt) {
+  StartSource(Options());
+  service_.Hold();
+  std::atomic<int> done{0};
+  source_->RefreshForUnknownKid([&done] { done.fetch_add(1); });
+  ASSERT_TRUE(Eventually([this] { return service_.waiting() == 1; }));
+  source_->RefreshForUnknownKid([&done] { done.fetch_add(1); });
+  EXPECT_EQ(done.load(), 0);  // not answered before the fetch it joined
+  service_.Release();
+  ASSERT_TRUE(Eventually([&done] { return done.load() == 2; }));
+  EXPECT_EQ(service_.calls(), 2);  // the first fetch and one on demand
+}
+
 TEST_F(AuthServiceKeySourceTest, ConcurrentUnknownKidsShareOneFetch) {
   constexpr int kCallers = 50;
   StartSource(Options());
