@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/config/settings.h"
 
 namespace tollgate::auth {
 
@@ -17,7 +18,7 @@ namespace tollgate::auth {
 // empty value counts as unset.
 struct AuthConfig {
   // Looks up one environment variable; nullopt when it is not set.
-  using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+  using EnvLookup = config::EnvLookup;
 
   std::string listen_address;                   // AUTH_LISTEN
   std::string database_url;                     // AUTH_DATABASE_URL

@@ -1,13 +1,12 @@
 // auth_service: parse the configuration, start the server, wait for SIGTERM
 // or SIGINT, drain in-flight calls, exit 0. Exit 2 for a bad configuration,
 // 1 when start-up fails (the reason is one line on stderr).
-#include <signal.h>
-
 #include <iostream>
 
 #include "auth_service/auth_config.h"
 #include "auth_service/auth_server.h"
 #include "common/clock.h"
+#include "common/stop_signal.h"
 
 int main(int argc, char** argv) {
   using tollgate::auth::AuthConfig;
@@ -20,12 +19,7 @@ int main(int argc, char** argv) {
     std::cerr << "auth_service: invalid configuration: " << config.status().message() << "\n";
     return 2;
   }
-  // Block the stop signals before any thread starts, so only sigwait sees them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  tollgate::StopSignals stop_signals;  // before any thread starts
 
   tollgate::SystemClock clock;
   auto server = tollgate::auth::AuthServer::Start(*config, clock);
@@ -35,8 +29,7 @@ int main(int argc, char** argv) {
   }
   std::cout << "auth_service: listening on port " << (*server)->port() << std::endl;
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  const int signal_number = stop_signals.Wait();
   std::cerr << "auth_service: signal " << signal_number << ", draining\n";
   (*server)->Shutdown();
   return 0;

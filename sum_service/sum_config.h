@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/config/settings.h"
 
 namespace tollgate::sum {
 
@@ -16,7 +17,7 @@ namespace tollgate::sum {
 // empty value counts as unset.
 struct SumConfig {
   // Looks up one environment variable; nullopt when it is not set.
-  using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+  using EnvLookup = config::EnvLookup;
 
   // Where the verification keys come from: exactly one source.
   enum class KeysSource {

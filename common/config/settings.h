@@ -1,0 +1,70 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace tollgate::config {
+
+// Reading a service's settings from flags and the environment, shared by
+// AuthConfig and SumConfig. Every setting is a flag (`--name=value` or
+// `--name value`) with an environment variable of the same meaning; the flag
+// wins, and an empty value counts as unset. Error messages may echo a
+// value, so callers never build one for a secret setting.
+
+// Looks up one environment variable; nullopt when it is not set.
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+// The real process environment.
+std::optional<std::string> ProcessEnv(const std::string& name);
+
+// One setting: a flag and the environment variable of the same meaning.
+struct Setting {
+  absl::string_view flag;           // without the leading "--"
+  absl::string_view env;
+  absl::string_view default_value;  // used when neither is set; "" = unset
+  absl::string_view default_shown;  // --help's default column; "" = default_value
+  absl::string_view meaning;
+};
+
+// "VAR (--flag)", the way error messages name a setting.
+std::string Describe(const Setting& setting);
+
+// The value of every setting after flags, then environment, then defaults.
+class RawSettings {
+ public:
+  // INVALID_ARGUMENT for an unknown flag, a positional argument or a flag
+  // without its value. `--help` and `-h` are skipped (the caller checks
+  // for them first).
+  static absl::StatusOr<RawSettings> Read(std::span<const Setting* const> settings, int argc,
+                                          char** argv, const EnvLookup& env);
+
+  // The value, or "" when unset.
+  const std::string& Get(const Setting& setting) const { return values_.at(setting.flag); }
+
+ private:
+  std::map<absl::string_view, std::string> values_;  // by flag
+};
+
+// A whole number in [min_value, max_value]; `unit` names it in the error
+// ("whole seconds", "an integer").
+absl::StatusOr<int64_t> ParseInteger(const RawSettings& raw, const Setting& setting,
+                                     int64_t min_value, int64_t max_value, absl::string_view unit);
+absl::StatusOr<int64_t> ParseSeconds(const RawSettings& raw, const Setting& setting,
+                                     int64_t min_seconds, int64_t max_seconds);
+
+// Accepts "host:port" (host may be "[::]") with a port in [0, 65535], or a
+// gRPC "unix:" address.
+absl::Status CheckListenAddress(const Setting& setting, const std::string& address);
+
+// --help's table: one row per setting (flag, variable, default, meaning).
+std::string HelpTable(std::span<const Setting* const> settings);
+
+}  // namespace tollgate::config
