@@ -14,17 +14,28 @@
 //     with the HS256 key, so the fuzzer can mutate the JSON directly instead
 //     of through base64url; against both sets as in 2.
 //  4. Base64UrlDecode, with encode(decode(x)) == x and decode(encode(x)) == x.
-//  5. ParseStrictJsonObject, with dump -> parse giving the same value.
+//  5. ParseStrictJsonObject, with dump -> parse giving the same value, and
+//     against a reference: nlohmann's own SAX parser with a duplicate check
+//     (the implementation it replaced; see ReferenceParse for the one
+//     deliberate difference): same result, same value, same number types.
+//     FlatJsonObject::Parse must agree with both.
 //  6. JwkSet::FromJson, with its public JWKS parsing back to the same keys
 //     and never carrying private members.
+//
+// Every Verify in 1-3 is also checked against ReferenceVerify: the claim
+// checks as they were written over JwsVerifyCompact's DOM before Verify read
+// the claims without one. Same TokenError, or the same identity.
 //
 // A broken property calls abort(), which libFuzzer reports as a crash.
 
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/token/access_token_verifier.h"
 #include "common/token/base64url.h"
@@ -73,11 +84,179 @@ const JwkSet& Hs256OnlyKeySet() {
   return *keys;
 }
 
+// ---- references: the DOM-based implementations the fast paths replaced ----
+
+using Json = nlohmann::json;
+
+// nlohmann's SAX parser building the DOM and noting duplicate names: the
+// ParseStrictJsonObject before the hand-written parser.
+class ReferenceDomBuilder {
+ public:
+  explicit ReferenceDomBuilder(Json& root) : root_(root) {}
+  bool duplicate() const { return duplicate_; }
+  bool null() { return Add(nullptr); }
+  bool boolean(bool value) { return Add(value); }
+  bool number_integer(Json::number_integer_t value) { return Add(value); }
+  bool number_unsigned(Json::number_unsigned_t value) { return Add(value); }
+  bool number_float(Json::number_float_t value, const Json::string_t&) { return Add(value); }
+  bool string(Json::string_t& value) { return Add(std::move(value)); }
+  bool binary(Json::binary_t& value) { return Add(std::move(value)); }
+  bool start_object(std::size_t) { return Open(Json::value_t::object); }
+  bool key(Json::string_t& name) {
+    auto [it, inserted] = open_.back()->get_ref<Json::object_t&>().try_emplace(std::move(name));
+    if (!inserted) duplicate_ = true;
+    member_ = &it->second;
+    return true;
+  }
+  bool end_object() { return Close(); }
+  bool start_array(std::size_t) { return Open(Json::value_t::array); }
+  bool end_array() { return Close(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) {
+    return false;
+  }
+
+ private:
+  template <typename Value>
+  Json* Place(Value&& value) {
+    if (open_.empty()) {
+      root_ = Json(std::forward<Value>(value));
+      return &root_;
+    }
+    Json& parent = *open_.back();
+    if (parent.is_array()) {
+      auto& elements = parent.get_ref<Json::array_t&>();
+      elements.emplace_back(std::forward<Value>(value));
+      return &elements.back();
+    }
+    *member_ = Json(std::forward<Value>(value));
+    return member_;
+  }
+  template <typename Value>
+  bool Add(Value&& value) {
+    Place(std::forward<Value>(value));
+    return true;
+  }
+  bool Open(Json::value_t type) {
+    open_.push_back(Place(type));
+    return true;
+  }
+  bool Close() {
+    open_.pop_back();
+    return true;
+  }
+  Json& root_;
+  std::vector<Json*> open_;
+  Json* member_ = nullptr;
+  bool duplicate_ = false;
+};
+
+// One deliberate difference: nlohmann takes a NUL byte for the end of the
+// input, so it accepted "{}\0<anything>"; ParseStrictJsonObject refuses it
+// (found by this fuzzer, fuzz/corpus/crash-json-nul-after-object). JSON
+// text has no NUL byte anywhere, so the reference refuses every NUL.
+TokenResult<Json> ReferenceParse(std::string_view text) {
+  if (text.find('\0') != std::string_view::npos) return TokenError::kMalformed;
+  Json value;
+  ReferenceDomBuilder builder(value);
+  if (!Json::sax_parse(text.begin(), text.end(), &builder, Json::input_format_t::json,
+                       /*strict=*/true, /*ignore_comments=*/false)) {
+    return TokenError::kMalformed;
+  }
+  if (builder.duplicate()) return TokenError::kDuplicateMember;
+  if (!value.is_object()) return TokenError::kMalformed;
+  return value;
+}
+
+// What ReferenceVerify accepts: the Identity fields.
+struct ReferenceIdentity {
+  std::string subject;
+  std::string email;
+  std::vector<std::string> roles;
+  std::string token_id;
+  int64_t expires_at = 0;
+};
+
+TokenResult<std::string> ReferenceStringClaim(const Json& claims, const char* name) {
+  const auto it = claims.find(name);
+  if (it == claims.end()) return TokenError::kMissingClaim;
+  if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
+    return TokenError::kInvalidClaim;
+  }
+  return it->get<std::string>();
+}
+
+// AccessTokenVerifier::Verify as it was, over JwsVerifyCompact's DOM.
+TokenResult<ReferenceIdentity> ReferenceVerify(std::string_view token, const JwkSet& keys,
+                                               int64_t now) {
+  const AccessTokenVerifierOptions& options = Verifier().options();
+  auto jws = JwsVerifyCompact(token, keys, "at+jwt");
+  if (!jws.ok()) return jws.error();
+  const Json& claims = jws.value().payload;
+  const auto issuer = ReferenceStringClaim(claims, "iss");
+  if (!issuer.ok()) return issuer.error();
+  if (issuer.value() != options.issuer) return TokenError::kWrongIssuer;
+  const auto aud = claims.find("aud");
+  if (aud == claims.end()) return TokenError::kMissingClaim;
+  bool audience_matches = false;
+  if (aud->is_string()) {
+    audience_matches = *aud == options.audience;
+  } else if (aud->is_array()) {
+    for (const auto& entry : *aud) {
+      if (!entry.is_string()) return TokenError::kInvalidClaim;
+      audience_matches = audience_matches || entry == options.audience;
+    }
+  } else {
+    return TokenError::kInvalidClaim;
+  }
+  if (!audience_matches) return TokenError::kWrongAudience;
+  if (!claims.contains("iat")) return TokenError::kMissingClaim;
+  if (auto time_error = CheckTimeClaims(claims, now, options.leeway_seconds)) return *time_error;
+  ReferenceIdentity identity;
+  auto subject = ReferenceStringClaim(claims, "sub");
+  if (!subject.ok()) return subject.error();
+  identity.subject = subject.value();
+  auto token_id = ReferenceStringClaim(claims, "jti");
+  if (!token_id.ok()) return token_id.error();
+  identity.token_id = token_id.value();
+  identity.expires_at = claims["exp"].get<int64_t>();
+  if (const auto email = claims.find("email"); email != claims.end()) {
+    if (!email->is_string()) return TokenError::kInvalidClaim;
+    identity.email = email->get<std::string>();
+  }
+  if (const auto roles = claims.find("roles"); roles != claims.end()) {
+    if (!roles->is_array()) return TokenError::kInvalidClaim;
+    for (const auto& role : *roles) {
+      if (!role.is_string()) return TokenError::kInvalidClaim;
+      identity.roles.push_back(role.get<std::string>());
+    }
+  }
+  return identity;
+}
+
+// Verify and ReferenceVerify agree on `token` at `now`.
+void CompareWithReference(std::string_view token, const JwkSet& keys, int64_t now,
+                          const TokenResult<Identity>& result) {
+  const auto reference = ReferenceVerify(token, keys, now);
+  if (result.ok() != reference.ok()) Fail("Verify and ReferenceVerify disagree on acceptance");
+  if (!result.ok()) {
+    if (result.error() != reference.error()) Fail("Verify and ReferenceVerify disagree on the error");
+    return;
+  }
+  const Identity& identity = result.value();
+  const ReferenceIdentity& expected = reference.value();
+  if (identity.subject() != expected.subject || identity.email() != expected.email ||
+      identity.roles() != expected.roles || identity.token_id() != expected.token_id ||
+      identity.expires_at_unix_seconds() != expected.expires_at) {
+    Fail("Verify and ReferenceVerify give different identities");
+  }
+}
+
 // Verifies `token` at every time in kNows and checks what an Identity
 // promises.
 void VerifyAtSeveralTimes(std::string_view token, const JwkSet& keys) {
   for (const int64_t now : kNows) {
     const auto result = Verifier().Verify(token, keys, now);
+    CompareWithReference(token, keys, now, result);
     if (!result.ok()) {
       if (ToString(result.error()).empty()) Fail("TokenError without text");
       // Only the time checks depend on `now`; any other refusal is final.
@@ -132,16 +311,74 @@ void CheckBase64Url(std::string_view input) {
   if (!round_trip || *round_trip != input) Fail("decode(encode(x)) != x");
 }
 
+// FlatJsonObject::Parse agrees with the DOM `value` of the same text.
+void CompareFlatWithDom(const FlatJsonObject& flat, const Json& value) {
+  using Kind = FlatJsonMember::Kind;
+  if (flat.members().size() != value.size()) Fail("FlatJsonObject has another member count");
+  for (const auto& [name, member] : value.items()) {
+    const FlatJsonMember* read = flat.Find(name);
+    if (read == nullptr) Fail("FlatJsonObject lacks a member");
+    bool same = false;
+    switch (member.type()) {
+      case Json::value_t::null: same = read->kind == Kind::kNull; break;
+      case Json::value_t::boolean:
+        same = read->kind == Kind::kBoolean && read->boolean == member.get<bool>();
+        break;
+      case Json::value_t::number_unsigned:
+        same = read->kind == Kind::kUnsigned && read->unsigned_value == member.get<uint64_t>();
+        break;
+      case Json::value_t::number_integer:
+        same = read->kind == Kind::kInteger && read->integer_value == member.get<int64_t>();
+        break;
+      case Json::value_t::number_float:
+        same = read->kind == Kind::kFloat && read->float_value == member.get<double>();
+        break;
+      case Json::value_t::string:
+        same = read->kind == Kind::kString && read->string == member.get_ref<const std::string&>();
+        break;
+      case Json::value_t::object: same = read->kind == Kind::kObject; break;
+      case Json::value_t::array: {
+        bool only_strings = true;
+        for (const auto& element : member) only_strings = only_strings && element.is_string();
+        same = read->kind == Kind::kArray && read->only_strings == only_strings;
+        if (same && only_strings) {
+          const auto strings = flat.Strings(*read);
+          same = strings.size() == member.size();
+          for (size_t i = 0; same && i < strings.size(); ++i) {
+            same = strings[i] == member[i].get_ref<const std::string&>();
+          }
+        }
+        break;
+      }
+      default: break;
+    }
+    if (!same) Fail("FlatJsonObject reads a member differently");
+  }
+}
+
 void CheckStrictJson(std::string_view input) {
   const auto parsed = ParseStrictJsonObject(input);
+  const auto reference = ReferenceParse(input);
+  const auto flat = FlatJsonObject::Parse(input);
+  if (parsed.ok() != reference.ok() || parsed.ok() != flat.ok()) {
+    Fail("ParseStrictJsonObject, the reference and FlatJsonObject disagree on acceptance");
+  }
   if (!parsed.ok()) {
     if (parsed.error() != TokenError::kMalformed &&
         parsed.error() != TokenError::kDuplicateMember) {
       Fail("ParseStrictJsonObject returned an unexpected error");
     }
+    if (parsed.error() != reference.error() || parsed.error() != flat.error()) {
+      Fail("ParseStrictJsonObject, the reference and FlatJsonObject disagree on the error");
+    }
     return;
   }
   if (!parsed.value().is_object()) Fail("ParseStrictJsonObject accepted a non-object");
+  // dump() also tells the number types apart (1 / -1 / 1.0).
+  if (parsed.value() != reference.value() || parsed.value().dump() != reference.value().dump()) {
+    Fail("ParseStrictJsonObject and the reference read different values");
+  }
+  CompareFlatWithDom(flat.value(), parsed.value());
   const auto reparsed = ParseStrictJsonObject(parsed.value().dump());
   if (!reparsed.ok() || reparsed.value() != parsed.value()) Fail("dump -> parse changed the value");
 }

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -54,28 +53,43 @@ std::string DerToRawEcdsa(std::string_view der) {
   return raw;
 }
 
-// Fixed 64-byte r||s -> DER, the only form OpenSSL's verifier takes.
-std::string RawEcdsaToDer(std::string_view raw) {
-  EcdsaSigPtr sig(ECDSA_SIG_new());
-  BIGNUM* r = BN_bin2bn(Bytes(raw), 32, nullptr);
-  BIGNUM* s = BN_bin2bn(Bytes(raw) + 32, 32, nullptr);
-  if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
-    BN_free(r);
-    BN_free(s);
-    return {};
-  }
-  unsigned char* der = nullptr;
-  const int size = i2d_ECDSA_SIG(sig.get(), &der);
-  if (size <= 0) return {};
-  std::string out(reinterpret_cast<char*>(der), size);
-  OPENSSL_free(der);
-  return out;
+// Appends one 32-byte big-endian half of r||s as a DER INTEGER: leading
+// zero octets dropped (at least one octet kept), 0x00 prepended when the top
+// bit is set so the value stays non-negative (X.690 section 8.3).
+void AppendDerInteger(std::string& der, const unsigned char* half) {
+  size_t skip = 0;
+  while (skip < 31 && half[skip] == 0) ++skip;
+  const bool pad = (half[skip] & 0x80) != 0;
+  der.push_back(0x02);
+  der.push_back(static_cast<char>(32 - skip + (pad ? 1 : 0)));
+  if (pad) der.push_back('\0');
+  der.append(reinterpret_cast<const char*>(half + skip), 32 - skip);
 }
+
+// Fixed 64-byte r||s -> DER ECDSA-Sig-Value (SEQUENCE of two INTEGERs), the
+// only form OpenSSL's verifier takes. Written by hand, without BIGNUMs: it
+// runs on every ES256 verification. At most 2 + 2 * 35 = 72 bytes, so every
+// length fits the short form. Same bytes as i2d_ECDSA_SIG; the Wycheproof
+// P1363 vectors (small, zero and high-bit r and s) and
+// JwsRoundTripTest.Es256VerifiesEverySignatureShape hold it there.
+std::string RawEcdsaToDer(std::string_view raw) {
+  std::string der;
+  der.reserve(72);
+  der.push_back(0x30);
+  der.push_back('\0');  // the length, set below
+  AppendDerInteger(der, Bytes(raw));
+  AppendDerInteger(der, Bytes(raw) + 32);
+  der[1] = static_cast<char>(der.size() - 2);
+  return der;
+}
+
+// ASCII only, whatever the process locale: "NONE" and "none" are one value,
+// and no locale can make another byte equal to them.
+char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
+           return AsciiLower(x) == AsciiLower(y);
          });
 }
 
@@ -134,7 +148,6 @@ bool JwsVerify(const Jwk& key, std::string_view signing_input, std::string_view 
       // encoding and break "one token, one byte string".
       if (signature.size() != kEs256SignatureBytes) return false;
       const std::string der = RawEcdsaToDer(signature);
-      if (der.empty()) return false;
       EvpMdCtxPtr ctx(EVP_MD_CTX_new());
       return ctx &&
              EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.pkey()) == 1 &&
@@ -165,8 +178,8 @@ absl::StatusOr<std::string> JwsSignCompact(const Jwk& key, std::string_view head
   return token;
 }
 
-TokenResult<VerifiedJws> JwsVerifyCompact(std::string_view token, const JwkSet& keys,
-                                          std::string_view required_type) {
+TokenResult<VerifiedJwsBytes> JwsVerifyCompactBytes(std::string_view token, const JwkSet& keys,
+                                                    std::string_view required_type) {
   if (token.size() > kMaxTokenBytes) return TokenError::kTooLarge;
 
   const size_t first_dot = token.find('.');
@@ -182,40 +195,42 @@ TokenResult<VerifiedJws> JwsVerifyCompact(std::string_view token, const JwkSet& 
   const std::string_view payload_b64 = token.substr(first_dot + 1, second_dot - first_dot - 1);
   const std::string_view signature_b64 = token.substr(second_dot + 1);
 
-  const auto header_bytes = Base64UrlDecode(header_b64);
+  auto header_bytes = Base64UrlDecode(header_b64);
   if (!header_bytes) return TokenError::kMalformed;
-  auto header = ParseStrictJsonObject(*header_bytes);
+  // Views into *header_bytes: used up before it is moved into the result.
+  const auto header = FlatJsonObject::Parse(*header_bytes);
   if (!header.ok()) return header.error();
-  const nlohmann::json& h = header.value();
+  const FlatJsonObject& h = header.value();
 
-  const auto alg = h.find("alg");
-  if (alg == h.end() || !alg->is_string()) return TokenError::kUnsupportedAlgorithm;
-  const std::string& alg_name = alg->get_ref<const std::string&>();
+  const FlatJsonMember* alg = h.Find("alg");
+  if (alg == nullptr || alg->kind != FlatJsonMember::Kind::kString) {
+    return TokenError::kUnsupportedAlgorithm;
+  }
   // "none", "None", "NONE": all are requests to skip the signature.
-  if (IsNone(alg_name)) return TokenError::kUnsecuredAlgorithm;
-  const auto algorithm = AlgorithmFromName(alg_name);
+  if (IsNone(alg->string)) return TokenError::kUnsecuredAlgorithm;
+  const auto algorithm = AlgorithmFromName(alg->string);
   if (!algorithm) return TokenError::kUnsupportedAlgorithm;
 
   // A token must never choose the key that verifies it.
   for (const char* member : {"jku", "x5u", "jwk", "x5c"}) {
-    if (h.contains(member)) return TokenError::kEmbeddedKey;
+    if (h.Find(member) != nullptr) return TokenError::kEmbeddedKey;
   }
   // RFC 7515 section 4.1.11: a critical extension we do not implement means
   // we cannot know what the signer meant, so refuse.
-  if (h.contains("crit")) return TokenError::kUnknownCritical;
+  if (h.Find("crit") != nullptr) return TokenError::kUnknownCritical;
 
   if (!required_type.empty()) {
-    const auto typ = h.find("typ");
-    if (typ == h.end() || !typ->is_string() ||
-        !TypeMatches(typ->get_ref<const std::string&>(), required_type)) {
+    const FlatJsonMember* typ = h.Find("typ");
+    if (typ == nullptr || typ->kind != FlatJsonMember::Kind::kString ||
+        !TypeMatches(typ->string, required_type)) {
       return TokenError::kWrongType;
     }
   }
 
   const Jwk* key = nullptr;
-  if (const auto kid = h.find("kid"); kid != h.end()) {
-    if (!kid->is_string()) return TokenError::kMalformed;
-    key = keys.Find(kid->get_ref<const std::string&>());
+  if (const FlatJsonMember* kid = h.Find("kid"); kid != nullptr) {
+    if (kid->kind != FlatJsonMember::Kind::kString) return TokenError::kMalformed;
+    key = keys.Find(kid->string);
   } else if (keys.keys().size() == 1) {
     key = &keys.keys().front();
   }
@@ -228,11 +243,21 @@ TokenResult<VerifiedJws> JwsVerifyCompact(std::string_view token, const JwkSet& 
   if (!signature) return TokenError::kMalformed;
   if (!JwsVerify(*key, signing_input, *signature)) return TokenError::kBadSignature;
 
-  const auto payload_bytes = Base64UrlDecode(payload_b64);
+  auto payload_bytes = Base64UrlDecode(payload_b64);
   if (!payload_bytes) return TokenError::kMalformed;
-  auto payload = ParseStrictJsonObject(*payload_bytes);
+  return VerifiedJwsBytes{*std::move(header_bytes), *std::move(payload_bytes), key};
+}
+
+TokenResult<VerifiedJws> JwsVerifyCompact(std::string_view token, const JwkSet& keys,
+                                          std::string_view required_type) {
+  auto verified = JwsVerifyCompactBytes(token, keys, required_type);
+  if (!verified.ok()) return verified.error();
+  // The header was read by the same parser with the same rules: it parses.
+  auto header = ParseStrictJsonObject(verified.value().header);
+  if (!header.ok()) return header.error();
+  auto payload = ParseStrictJsonObject(verified.value().payload);
   if (!payload.ok()) return payload.error();
-  return VerifiedJws{std::move(header).value(), std::move(payload).value(), key};
+  return VerifiedJws{std::move(header).value(), std::move(payload).value(), verified.value().key};
 }
 
 }  // namespace tollgate

@@ -30,6 +30,14 @@ bool JwsVerify(const Jwk& key, std::string_view signing_input, std::string_view 
 [[nodiscard]] absl::StatusOr<std::string> JwsSignCompact(const Jwk& key, std::string_view header_json,
                                                          std::string_view payload);
 
+// A JWS that passed every check of JwsVerifyCompact up to the signature;
+// its payload is decoded but not parsed yet.
+struct VerifiedJwsBytes {
+  std::string header;   // the header JSON text
+  std::string payload;  // the payload bytes
+  const Jwk* key = nullptr;  // points into the JwkSet passed in
+};
+
 // A JWS whose header passed the rules below and whose signature verified.
 struct VerifiedJws {
   nlohmann::json header;
@@ -49,5 +57,14 @@ struct VerifiedJws {
 // strict JSON object. Claims are not looked at.
 TokenResult<VerifiedJws> JwsVerifyCompact(std::string_view token, const JwkSet& keys,
                                           std::string_view required_type = {});
+
+// JwsVerifyCompact without its last step: the same checks in the same order
+// up to the signature and the payload's base64url, but the payload is left
+// to the caller to parse, with FlatJsonObject::Parse or
+// ParseStrictJsonObject (both refuse what JwsVerifyCompact refuses, with the
+// same errors). AccessTokenVerifier reads the claims this way, without a
+// DOM.
+TokenResult<VerifiedJwsBytes> JwsVerifyCompactBytes(std::string_view token, const JwkSet& keys,
+                                                    std::string_view required_type = {});
 
 }  // namespace tollgate

@@ -393,6 +393,16 @@ TEST_F(AccessTokenVerifierTest, RejectsPayloadThatIsNotAnObject) {
   ExpectError(Verify(Sign(*es256_, Header().dump(), "\"just a string\"")), TokenError::kMalformed);
 }
 
+// fuzz/corpus/crash-json-nul-after-object: a NUL byte and more after the
+// header or claims object used to be ignored.
+TEST_F(AccessTokenVerifierTest, RejectsBytesAfterANulFollowingTheJson) {
+  const std::string trailer("\0{\"alg\":\"none\"}", 15);
+  ExpectError(Verify(Sign(*es256_, Header().dump() + trailer, Claims().dump())),
+              TokenError::kMalformed);
+  ExpectError(Verify(Sign(*es256_, Header().dump(), Claims().dump() + trailer)),
+              TokenError::kMalformed);
+}
+
 TEST_F(AccessTokenVerifierTest, RejectsInvalidUtf8InClaims) {
   std::string payload = Claims().dump();
   payload.replace(payload.find("user-1"), 6, "us\xff\xfe-1");
@@ -402,6 +412,38 @@ TEST_F(AccessTokenVerifierTest, RejectsInvalidUtf8InClaims) {
 TEST_F(AccessTokenVerifierTest, RejectsRefreshTokenPresentedAsAccessToken) {
   // Opaque refresh tokens are not JWS at all.
   ExpectError(Verify("tgr_" + std::string(43, 'A')), TokenError::kMalformed);
+}
+
+// Verify reads the claims without a DOM; CheckTimeClaims reads a DOM. Both
+// must judge every spelling of a time claim alike (-0 is an integer 0 to
+// nlohmann, 1.0 a float, 2^64 a float).
+TEST_F(AccessTokenVerifierTest, TimeClaimsReadAlikeWithAndWithoutDom) {
+  for (const char* exp : {"1800000900", "-0", "0", "-1", "1800000900.0", "1.8000009e9",
+                          "253402300799", "253402300800", "18446744073709551615",
+                          "18446744073709551616", "-9223372036854775808", "\"1800000900\"", "true",
+                          "null", "[1800000900]", "{}"}) {
+    SCOPED_TRACE(exp);
+    std::string payload = Claims().dump();
+    const std::string original = "\"exp\":" + std::to_string(kNow + 900);
+    payload.replace(payload.find(original), original.size(), std::string("\"exp\":") + exp);
+    const auto expected = CheckTimeClaims(json::parse(payload), kNow, kLeeway);
+    const auto result = Verify(Sign(*es256_, Header().dump(), payload));
+    if (expected) {
+      ExpectError(result, *expected);
+    } else {
+      ASSERT_TRUE(result.ok()) << ToString(result.error());
+    }
+  }
+}
+
+TEST_F(AccessTokenVerifierTest, ReadsEscapedClaims) {
+  std::string payload = Claims().dump();
+  payload.replace(payload.find("\"user-1\""), 8, R"("\u0075ser-\u00e9")");
+  payload.replace(payload.find("\"roles\""), 7, R"("\u0072oles")");
+  const auto result = Verify(Sign(*es256_, Header().dump(), payload));
+  ASSERT_TRUE(result.ok()) << ToString(result.error());
+  EXPECT_EQ(result.value().subject(), "user-\xc3\xa9");
+  EXPECT_EQ(result.value().roles(), (std::vector<std::string>{"user"}));
 }
 
 TEST(CheckTimeClaimsTest, RequiresExp) {

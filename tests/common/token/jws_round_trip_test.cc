@@ -76,6 +76,30 @@ INSTANTIATE_TEST_SUITE_P(AllAlgorithms, JwsRoundTripTest,
                                            JwsAlgorithm::kRS256, JwsAlgorithm::kHS256),
                          [](const auto& info) { return std::string(AlgorithmName(info.param)); });
 
+// JwsVerify turns r||s into DER by hand. Signatures whose r or s has the top
+// bit set (DER pads with 0x00) or a leading zero octet (DER drops it) must
+// verify like any other; the Wycheproof P1363 vectors add zero, small and
+// out-of-range values.
+TEST(JwsEs256Test, VerifiesEverySignatureShape) {
+  const Jwk key = testing::GenerateKey(JwsAlgorithm::kES256);
+  bool seen[2][3] = {};  // [r or s][top bit set, top bit clear, leading zero octet]
+  int signed_count = 0;
+  for (; signed_count < 20000; ++signed_count) {
+    const std::string input = "header.payload" + std::to_string(signed_count);
+    auto signature = JwsSign(key, input);
+    ASSERT_TRUE(signature.ok());
+    ASSERT_TRUE(JwsVerify(key, input, *signature)) << "signature " << signed_count;
+    for (int half = 0; half < 2; ++half) {
+      const auto first = static_cast<unsigned char>((*signature)[half * 32]);
+      seen[half][first == 0 ? 2 : (first & 0x80) ? 0 : 1] = true;
+    }
+    bool all = true;
+    for (const auto& half : seen) all = all && half[0] && half[1] && half[2];
+    if (all) break;
+  }
+  EXPECT_LT(signed_count, 20000) << "did not meet every shape (leading zero: 1 in 256)";
+}
+
 TEST(JwsSignatureSizeTest, EachAlgorithmHasTheRawJwsSignatureSize) {
   EXPECT_EQ(JwsSign(testing::GenerateKey(JwsAlgorithm::kES256), "m")->size(), 64u);
   EXPECT_EQ(JwsSign(testing::GenerateKey(JwsAlgorithm::kEdDSA), "m")->size(), 64u);

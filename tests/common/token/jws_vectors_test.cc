@@ -265,6 +265,17 @@ TEST_F(JwsVectorsTest, Rfc7515A1VerifiesOverTheReceivedBytes) {
   ExpectRfc7515Claims(verified.value().payload);
 }
 
+TEST_F(JwsVectorsTest, Rfc7515A1BytesAreTheReceivedHeaderAndPayload) {
+  const auto keys = SetOf(kRfc7515A1Jwk);
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  const auto verified = JwsVerifyCompactBytes(kRfc7515A1Token, *keys);
+  ASSERT_TRUE(verified.ok()) << ToString(verified.error());
+  EXPECT_EQ(verified.value().key, &keys->keys().front());
+  const Segments segments = Split(kRfc7515A1Token);
+  EXPECT_EQ(verified.value().header, DecodeOrEmpty(segments.header));
+  EXPECT_EQ(verified.value().payload, DecodeOrEmpty(segments.payload));
+}
+
 TEST_F(JwsVectorsTest, Rfc7515A1SignatureDoesNotCoverAReserializedHeader) {
   const auto keys = SetOf(kRfc7515A1Jwk);
   ASSERT_TRUE(keys.ok()) << keys.status();
