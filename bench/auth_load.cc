@@ -88,8 +88,10 @@ constexpr char kUsage[] =
     "  --sync_refresh_client=0  1: phase c calls through one blocking stub per caller and\n"
     "                        thread instead of completion queues (costs the client more CPU)\n"
     "  --phases=abcde        which phases to run (for profiling one of them)\n"
-    "  --pgbench_protocol=prepared  pgbench -M for the measured run: prepared (as the\n"
-    "                        service: statements prepared once per connection) or extended\n"
+    "  --pgbench_protocols=prepared,extended  pgbench -M modes to run, comma-separated. The\n"
+    "                        first is the reference of the Refresh target: prepared, as\n"
+    "                        the service prepares its statements once per connection;\n"
+    "                        extended parses and plans every statement (context only)\n"
     "  --signing=es256       es256 (a generated key, the default algorithm) or hs256\n"
     "  --auth_service=PATH   the auth_service binary (default: the one built with this tool)\n"
     "  --pgbench=PATH        pgbench (default: newest /usr/lib/postgresql/*/bin/pgbench)\n"
@@ -119,11 +121,21 @@ struct Options {
   int sync_refresh_client = 0;
   std::string signing = "es256";
   std::string phases = "abcde";
-  std::string pgbench_protocol = "prepared";
+  std::string pgbench_protocols = "prepared,extended";
   std::string auth_service = TOLLGATE_AUTH_SERVICE_BIN;
   std::string pgbench;
   std::string script_dir = TOLLGATE_BENCH_DIR;
 };
+
+// The pgbench -M modes of --pgbench_protocols, in order.
+std::vector<std::string> Protocols(const Options& options) {
+  std::vector<std::string> protocols;
+  std::istringstream list(options.pgbench_protocols);
+  for (std::string protocol; std::getline(list, protocol, ',');) {
+    if (!protocol.empty()) protocols.push_back(protocol);
+  }
+  return protocols;
+}
 
 std::optional<Options> ParseFlags(int argc, char** argv) {
   Options options;
@@ -138,7 +150,7 @@ std::optional<Options> ParseFlags(int argc, char** argv) {
   std::map<std::string, std::string*> strings = {
       {"signing", &options.signing},
       {"phases", &options.phases},
-      {"pgbench_protocol", &options.pgbench_protocol},
+      {"pgbench_protocols", &options.pgbench_protocols},
       {"auth_service", &options.auth_service},
       {"pgbench", &options.pgbench},
       {"script_dir", &options.script_dir},
@@ -171,15 +183,26 @@ std::optional<Options> ParseFlags(int argc, char** argv) {
       return std::nullopt;
     }
   }
+  if (options.refresh_clients > 999 || options.rounds > 9) {
+    // refresh_rotation.pgbench numbers chains by client (3 digits) and run.
+    std::fprintf(stderr, "auth_load: at most 999 refresh_clients and 9 rounds\n");
+    return std::nullopt;
+  }
   if (options.phase_seconds < 1 || options.rounds < 1 || options.refresh_clients < 1 ||
       options.flood_factor < 1 || options.probe_rate < 1 || options.probe_clients < 1) {
     std::fprintf(stderr, "auth_load: phase_seconds, rounds, refresh_clients, flood_factor, "
                          "probe_rate and probe_clients must be at least 1\n");
     return std::nullopt;
   }
-  if (options.pgbench_protocol != "prepared" && options.pgbench_protocol != "extended") {
-    std::fprintf(stderr, "auth_load: --pgbench_protocol is prepared or extended\n");
+  if (Protocols(options).size() > 3) {
+    std::fprintf(stderr, "auth_load: at most 3 --pgbench_protocols\n");
     return std::nullopt;
+  }
+  for (const std::string& protocol : Protocols(options)) {
+    if (protocol != "prepared" && protocol != "extended" && protocol != "simple") {
+      std::fprintf(stderr, "auth_load: --pgbench_protocols takes prepared, extended, simple\n");
+      return std::nullopt;
+    }
   }
   if (options.signing != "es256" && options.signing != "hs256") {
     std::fprintf(stderr, "auth_load: --signing is es256 or hs256\n");
@@ -608,8 +631,8 @@ struct PgbenchRun {
 // d. Setup (each client's first token), then the measured pgbench run.
 // `cpu` starts counting after the setup; the result says where the CPU of the
 // measured run went per transaction.
-PgbenchRun RunPgbench(const Options& options, const PostgresCluster& cluster, int run,
-                      CpuSplit& cpu) {
+PgbenchRun RunPgbench(const Options& options, const std::string& protocol,
+                      const PostgresCluster& cluster, int run, CpuSplit& cpu) {
   const std::string now = std::to_string(std::time(nullptr));
   const std::string clients = std::to_string(options.refresh_clients);
   const std::vector<std::string> connection = {"-h", "127.0.0.1", "-p",
@@ -636,7 +659,7 @@ PgbenchRun RunPgbench(const Options& options, const PostgresCluster& cluster, in
   const int jobs = std::min(options.refresh_clients, Cores());
   cpu.Start();
   auto measured = RunProgram(
-      command(options.pgbench_protocol, {"-j", std::to_string(jobs), "-T", std::to_string(options.phase_seconds), "-f",
+      command(protocol, {"-j", std::to_string(jobs), "-T", std::to_string(options.phase_seconds), "-f",
                options.script_dir + "/refresh_rotation.pgbench"}),
       std::chrono::seconds(options.phase_seconds + 60), &error);
   if (!measured) {
@@ -714,6 +737,10 @@ Latencies ProbeRefresh(const Options& options, int port, std::vector<std::string
 
 struct FloodResult {
   Latencies idle, flooded;
+  // Control: the probe while `hash_threads` bare Argon2id threads burn the
+  // CPU in auth_load instead (no Login at all). When this degrades as much
+  // as `flooded`, the cost is the CPU the hashes take, not the service.
+  Latencies hogged;
   Counts flood_counts;
   double logins_per_second = 0;  // served while the probe ran in the flood
   double max_rss_mib = 0;        // VmRSS sampled every 50 ms during the flood
@@ -721,9 +748,10 @@ struct FloodResult {
 };
 
 // e. The probe with the service idle, then again while `flood_clients`
-// callers log in as fast as they can, sampling the service's VmRSS.
+// callers log in as fast as they can, sampling the service's VmRSS, then
+// once more while `hash_threads` bare hashes run in this process.
 FloodResult RunFloodPhase(const Options& options, int port, pid_t service_pid, int flood_clients,
-                          std::vector<std::string>& probe_tokens) {
+                          int hash_threads, std::vector<std::string>& probe_tokens) {
   FloodResult result;
   result.idle = ProbeRefresh(options, port, probe_tokens);
 
@@ -762,6 +790,25 @@ FloodResult RunFloodPhase(const Options& options, int port, pid_t service_pid, i
   sampler.join();
   for (const Counts& c : counts) result.flood_counts.Merge(c);
   result.hwm_mib = ProcStatusMib(service_pid, "VmHWM");
+
+  std::atomic<bool> hogging{true};
+  std::vector<std::thread> hogs;
+  for (int t = 0; t < hash_threads; ++t) {
+    hogs.emplace_back([&] {
+      unsigned char salt[crypto_pwhash_SALTBYTES] = {0};
+      unsigned char out[32];
+      while (hogging.load() && !g_interrupted.load()) {
+        if (crypto_pwhash(out, sizeof(out), kPassword, sizeof(kPassword) - 1, salt, 2,
+                          size_t{19456} * 1024, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+          return;
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  result.hogged = ProbeRefresh(options, port, probe_tokens);
+  hogging = false;
+  for (std::thread& hog : hogs) hog.join();
   return result;
 }
 
@@ -931,8 +978,12 @@ int Run(const Options& options) {
   if (g_interrupted.load()) return Fail("interrupted");
 
   auto runs = [&](char phase) { return options.phases.find(phase) != std::string::npos; };
-  std::vector<double> hash_rates, login_rates, refresh_rates, pgbench_rates;
-  const int run_base = static_cast<int>(std::time(nullptr) % 1000000);
+  const std::vector<std::string> protocols = Protocols(options);
+  std::vector<double> hash_rates, login_rates, refresh_rates;
+  std::map<std::string, std::vector<double>> pgbench_rates;  // by -M mode
+  // Each pgbench run seeds fresh chains under its own number (see
+  // refresh_rotation.pgbench: run * 1000 + client must stay below 9.2e10).
+  const int run_base = static_cast<int>(std::time(nullptr) % 100000);
   for (int round = 0; round < options.rounds && !g_interrupted.load(); ++round) {
     std::string summary = "round " + std::to_string(round + 1);
     if (runs('a')) {  // bare Argon2id
@@ -971,13 +1022,15 @@ int Run(const Options& options) {
                  std::to_string(refreshes.shed) + " shed); " + cpu.PerCall(refreshes.ok);
       if (!refreshes.errors.empty()) summary += "\n  Refresh errors:\n" + refreshes.ErrorSummary();
     }
-    if (runs('d')) {  // pgbench: same SQL, same database, same number of clients
+    // pgbench: same SQL, same database, same number of clients.
+    for (size_t m = 0; runs('d') && m < protocols.size(); ++m) {
       CpuSplit cpu{0, postmaster_pid};
-      const PgbenchRun pgbench = RunPgbench(options, *cluster, run_base * 10 + round, cpu);
+      const int run = (run_base * 10 + round) * 10 + static_cast<int>(m);
+      const PgbenchRun pgbench = RunPgbench(options, protocols[m], *cluster, run, cpu);
       if (!pgbench.error.empty()) return Fail(pgbench.error);
-      pgbench_rates.push_back(pgbench.tps);
-      summary += Format("\n  d. pgbench %.0f tps", pgbench.tps) + " (-M " +
-                 options.pgbench_protocol + "); " + pgbench.cpu_per_transaction;
+      pgbench_rates[protocols[m]].push_back(pgbench.tps);
+      summary += Format("\n  d. pgbench %.0f tps", pgbench.tps) + " (-M " + protocols[m] +
+                 "); " + pgbench.cpu_per_transaction;
     }
     std::printf("%s\n  load average %s\n", summary.c_str(), LoadAverage().c_str());
     std::fflush(stdout);
@@ -986,7 +1039,7 @@ int Run(const Options& options) {
 
   std::optional<FloodResult> flood;
   if (runs('e')) {
-    flood = RunFloodPhase(options, port, service_pid, flood_clients, *probe_tokens);
+    flood = RunFloodPhase(options, port, service_pid, flood_clients, hash_threads, *probe_tokens);
     if (g_interrupted.load()) return Fail("interrupted");
   }
   const std::string load_at_end = LoadAverage();
@@ -1000,7 +1053,7 @@ int Run(const Options& options) {
 
   std::vector<Row> rows;
   const double hash = Median(hash_rates), login = Median(login_rates);
-  const double refresh = Median(refresh_rates), pgbench = Median(pgbench_rates);
+  const double refresh = Median(refresh_rates);
   if (!hash_rates.empty()) {
     rows.push_back({"Argon2id bare hash rate (crypto_pwhash m=19456 t=2 p=1), " +
                         std::to_string(hash_threads) + " threads",
@@ -1014,18 +1067,26 @@ int Run(const Options& options) {
                     hash > 0 ? Format("%.2f", ratio) : "-", Format(">= %.2f", kLoginTargetRatio),
                     hash > 0 ? YesNo(ratio >= kLoginTargetRatio) : "-"});
   }
-  if (!refresh_rates.empty()) {
+  for (size_t m = 0; m < protocols.size() && pgbench_rates.count(protocols[m]) > 0; ++m) {
+    // The first mode is the reference of the target; the others are context.
+    const bool reference = m == 0;
+    const double pgbench = Median(pgbench_rates[protocols[m]]);
+    const std::string versus = Format("%.0f tps", pgbench) + " (pgbench -M " + protocols[m] + ")";
+    if (refresh_rates.empty()) {
+      rows.push_back({"pgbench refresh_rotation.pgbench -M " + protocols[m] + ", " +
+                          std::to_string(options.refresh_clients) + " clients",
+                      Format("%.0f tps", pgbench), "-", "-", "-", "-"});
+      continue;
+    }
     const double ratio = pgbench > 0 ? refresh / pgbench : 0;
     rows.push_back({"Refresh throughput, " + std::to_string(options.refresh_clients) + " clients",
-                    Format("%.0f /s", refresh),
-                    pgbench > 0 ? Format("%.0f tps (pgbench)", pgbench) : "-",
-                    pgbench > 0 ? Format("%.2f", ratio) : "-",
-                    Format(">= %.2f", kRefreshTargetRatio),
-                    pgbench > 0 ? YesNo(ratio >= kRefreshTargetRatio) : "-"});
-  } else if (!pgbench_rates.empty()) {
-    rows.push_back({"pgbench refresh_rotation.pgbench, " + std::to_string(options.refresh_clients) +
-                        " clients",
-                    Format("%.0f tps", pgbench), "-", "-", "-", "-"});
+                    Format("%.0f /s", refresh), versus, Format("%.2f", ratio),
+                    reference ? Format(">= %.2f", kRefreshTargetRatio) : "(context)",
+                    reference ? YesNo(ratio >= kRefreshTargetRatio) : "-"});
+  }
+  if (pgbench_rates.empty() && !refresh_rates.empty()) {
+    rows.push_back({"Refresh throughput, " + std::to_string(options.refresh_clients) + " clients",
+                    Format("%.0f /s", refresh), "-", "-", "-", "-"});
   }
   if (flood) {
     const Latencies& idle = flood->idle;
@@ -1040,6 +1101,12 @@ int Run(const Options& options) {
                     Format("%.2f ms", flooded.p99_ms), Format("%.2f ms (idle p99)", idle.p99_ms),
                     Format("%.2f", p99_ratio), Format("<= %.2f", kFloodP99TargetRatio),
                     YesNo(p99_ratio > 0 && p99_ratio <= kFloodP99TargetRatio)});
+    rows.push_back({"control: Refresh p99 while " + std::to_string(hash_threads) +
+                        " bare Argon2id threads run in auth_load (no Login)",
+                    Format("%.2f ms", flood->hogged.p99_ms),
+                    Format("%.2f ms (idle p99)", idle.p99_ms),
+                    Format("%.2f", idle.p99_ms > 0 ? flood->hogged.p99_ms / idle.p99_ms : 0),
+                    "(context)", "-"});
     rows.push_back({"auth_service max VmRSS during flood", Format("%.1f MiB", flood->max_rss_mib),
                     "-", "-", Format("< %.0f MiB", kRssTargetMib),
                     YesNo(flood->max_rss_mib > 0 && flood->max_rss_mib < kRssTargetMib)});
@@ -1055,18 +1122,19 @@ int Run(const Options& options) {
   if (flood) {
     std::printf(
         "latency probe: %d Refresh/s from %d callers, latency from when each call was due; %lld "
-        "calls idle, %lld during the flood. Flood: %d concurrent Login callers, %.1f logins/s "
-        "served during the probe, %lld shed (RESOURCE_EXHAUSTED).\n",
+        "calls idle, %lld during the flood, %lld in the control. Flood: %d concurrent Login "
+        "callers, %.1f logins/s served during the probe, %lld shed (RESOURCE_EXHAUSTED).\n",
         options.probe_rate, options.probe_clients, static_cast<long long>(flood->idle.calls),
-        static_cast<long long>(flood->flooded.calls), flood_clients, flood->logins_per_second,
+        static_cast<long long>(flood->flooded.calls), static_cast<long long>(flood->hogged.calls),
+        flood_clients, flood->logins_per_second,
         static_cast<long long>(flood->flood_counts.shed));
-    if (!flood->idle.counts.errors.empty() || !flood->flooded.counts.errors.empty() ||
-        flood->idle.counts.shed + flood->flooded.counts.shed > 0) {
-      std::printf("  probe errors idle (%lld shed):\n%s  probe errors in flood (%lld shed):\n%s",
-                  static_cast<long long>(flood->idle.counts.shed),
-                  flood->idle.counts.ErrorSummary().c_str(),
-                  static_cast<long long>(flood->flooded.counts.shed),
-                  flood->flooded.counts.ErrorSummary().c_str());
+    for (const auto& [name, probe] :
+         {std::pair<const char*, const Latencies*>{"idle", &flood->idle},
+          {"in the flood", &flood->flooded},
+          {"in the control", &flood->hogged}}) {
+      if (probe->counts.errors.empty() && probe->counts.shed == 0) continue;
+      std::printf("  probe errors %s (%lld shed):\n%s", name,
+                  static_cast<long long>(probe->counts.shed), probe->counts.ErrorSummary().c_str());
     }
     if (!flood->flood_counts.errors.empty()) {
       std::printf("  flood Login errors:\n%s", flood->flood_counts.ErrorSummary().c_str());
