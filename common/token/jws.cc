@@ -71,7 +71,7 @@ void AppendDerInteger(std::string& der, const unsigned char* half) {
 // runs on every ES256 verification. At most 2 + 2 * 35 = 72 bytes, so every
 // length fits the short form. Same bytes as i2d_ECDSA_SIG; the Wycheproof
 // P1363 vectors (small, zero and high-bit r and s) and
-// JwsRoundTripTest.Es256VerifiesEverySignatureShape hold it there.
+// JwsEs256Test.VerifiesEverySignatureShape hold it there.
 std::string RawEcdsaToDer(std::string_view raw) {
   std::string der;
   der.reserve(72);
