@@ -14,14 +14,18 @@
 //      rotating its own session's token chain;
 //   d. pgbench running bench/refresh_rotation.pgbench (the SQL of one
 //      successful AccountStore::Rotate) against the same database with as
-//      many clients, -M prepared;
+//      many clients: -M prepared (the reference: the service prepares its
+//      statements too), then -M extended as context;
 //   e. Refresh latency from a paced probe (--probe_rate calls/s), first with
 //      the service otherwise idle, then during a login flood of
 //      --flood_factor x cores concurrent logins, while the service's VmRSS is
-//      sampled from /proc/PID/status (VmHWM, its peak, is read at the end).
+//      sampled from /proc/PID/status (VmHWM, its peak, is read at the end),
+//      then as a control while bare hashes burn the same CPU in this process.
 //
 // Phases a-d run --rounds times, side by side in each round; the table shows
-// the median of each. All traffic is on 127.0.0.1. At the end the service is
+// the median of each. Phases c and d also print the CPU time per call of
+// auth_service, PostgreSQL and the client, which stays meaningful on a
+// machine shared with other jobs when throughput does not. All traffic is on 127.0.0.1. At the end the service is
 // stopped by its PID (SIGTERM) and the cluster by pg_ctl on its own data
 // folder; pgbench runs are waited for (and killed by PID if they overrun).
 //
@@ -75,7 +79,9 @@ using testing::PostgresCluster;
 
 constexpr char kUsage[] =
     "usage: auth_load [--flag=value]...\n"
-    "  --phase_seconds=4     length of each measured phase\n"
+    "  --phase_seconds=2     measured length of one slice of phases a-d; each runs twice a\n"
+    "                        round (a b c d, then d c b a), so 4 s a round by default\n"
+    "  --latency_seconds=6   length of each latency probe of phase e\n"
     "  --warmup_ms=500       calls before the measured window of a phase are not counted\n"
     "  --rounds=3            rounds of phases a-d (the table shows medians)\n"
     "  --refresh_clients=8   concurrent Refresh callers, and pgbench clients\n"
@@ -109,7 +115,8 @@ std::atomic<bool> g_interrupted{false};
 extern "C" void OnStopSignal(int) { g_interrupted.store(true); }
 
 struct Options {
-  int phase_seconds = 4;
+  int phase_seconds = 2;
+  int latency_seconds = 6;
   int warmup_ms = 500;
   int rounds = 3;
   int refresh_clients = 8;
@@ -141,6 +148,7 @@ std::optional<Options> ParseFlags(int argc, char** argv) {
   Options options;
   std::map<std::string, int*> ints = {
       {"phase_seconds", &options.phase_seconds}, {"warmup_ms", &options.warmup_ms},
+      {"latency_seconds", &options.latency_seconds},
       {"rounds", &options.rounds},               {"refresh_clients", &options.refresh_clients},
       {"login_clients", &options.login_clients}, {"hash_threads", &options.hash_threads},
       {"flood_factor", &options.flood_factor},   {"probe_rate", &options.probe_rate},
@@ -188,9 +196,10 @@ std::optional<Options> ParseFlags(int argc, char** argv) {
     std::fprintf(stderr, "auth_load: at most 999 refresh_clients and 9 rounds\n");
     return std::nullopt;
   }
-  if (options.phase_seconds < 1 || options.rounds < 1 || options.refresh_clients < 1 ||
+  if (options.phase_seconds < 1 || options.latency_seconds < 1 || options.rounds < 1 ||
+      options.refresh_clients < 1 ||
       options.flood_factor < 1 || options.probe_rate < 1 || options.probe_clients < 1) {
-    std::fprintf(stderr, "auth_load: phase_seconds, rounds, refresh_clients, flood_factor, "
+    std::fprintf(stderr, "auth_load: phase_seconds, latency_seconds, rounds, refresh_clients, flood_factor, "
                          "probe_rate and probe_clients must be at least 1\n");
     return std::nullopt;
   }
@@ -282,7 +291,25 @@ double ClusterCpuSeconds(pid_t postmaster) {
   return total;
 }
 
-// Where the CPU of one phase went, in microseconds per completed call.
+// CPU seconds spent on one kind of call, summed over its slices.
+struct CpuTally {
+  double service = 0, postgres = 0, client = 0;  // seconds
+  int64_t calls = 0;
+
+  // "auth_service 250 + PostgreSQL 180 + client 60 us CPU/call".
+  std::string PerCall(bool with_service) const {
+    if (calls <= 0) return "";
+    const double per = 1e6 / static_cast<double>(calls);
+    std::string text;
+    if (with_service) text += Format("auth_service %.0f + ", service * per);
+    return text + Format("PostgreSQL %.0f + ", postgres * per) +
+           Format("client %.0f us CPU/call", client * per);
+  }
+};
+
+// Measures where the CPU of one slice went: auth_service (when `service` is
+// set), the whole PostgreSQL cluster, and the client (this process, plus
+// the CPU of a client program such as pgbench, passed in).
 struct CpuSplit {
   pid_t service = 0, postmaster = 0;
   double self0 = 0, service0 = 0, postgres0 = 0;
@@ -292,19 +319,22 @@ struct CpuSplit {
     service0 = service > 0 ? ProcCpuSeconds(service, false) : 0;
     postgres0 = ClusterCpuSeconds(postmaster);
   }
-  // "auth_service 250 + PostgreSQL 180 + client 60 us/call".
-  std::string PerCall(int64_t calls, double extra_client_seconds = 0) const {
-    if (calls <= 0) return "";
-    const double per = 1e6 / static_cast<double>(calls);
-    const double self = ProcCpuSeconds(::getpid(), false) - self0 + extra_client_seconds;
-    const double postgres = ClusterCpuSeconds(postmaster) - postgres0;
-    std::string text;
-    if (service > 0) {
-      text += Format("auth_service %.0f + ", (ProcCpuSeconds(service, false) - service0) * per);
-    }
-    return text + Format("PostgreSQL %.0f + ", postgres * per) +
-           Format("client %.0f us CPU/call", self * per);
+  void AddTo(CpuTally& tally, int64_t calls, double client_program_seconds = 0) const {
+    tally.client += ProcCpuSeconds(::getpid(), false) - self0 + client_program_seconds;
+    tally.postgres += ClusterCpuSeconds(postmaster) - postgres0;
+    if (service > 0) tally.service += ProcCpuSeconds(service, false) - service0;
+    tally.calls += calls;
   }
+};
+
+// Events over measured time, summed over the slices of a round.
+struct Rate {
+  double events = 0, seconds = 0;
+  void Add(const Rate& other) {
+    events += other.events;
+    seconds += other.seconds;
+  }
+  double PerSecond() const { return seconds > 0 ? events / seconds : 0; }
 };
 
 double Median(std::vector<double> values) {
@@ -501,11 +531,11 @@ struct Counts {
 // those completing in [begin + warmup, end) count.
 struct Window {
   Clock::time_point begin, measure_from, end;
-  static Window Starting(const Options& options) {
+  static Window Starting(const Options& options, int measured_seconds) {
     Window window;
     window.begin = Clock::now();
     window.measure_from = window.begin + std::chrono::milliseconds(options.warmup_ms);
-    window.end = window.measure_from + std::chrono::seconds(options.phase_seconds);
+    window.end = window.measure_from + std::chrono::seconds(measured_seconds);
     return window;
   }
   double measured_seconds() const {
@@ -598,8 +628,8 @@ Counts RunRefreshAsync(const Window& window, std::vector<std::unique_ptr<AuthSer
 }
 
 // a. crypto_pwhash (Argon2id, OWASP parameters) on `threads` threads.
-double BareHashRate(int threads, const Options& options) {
-  const Window window = Window::Starting(options);
+Rate BareHashRate(int threads, const Options& options) {
+  const Window window = Window::Starting(options, options.phase_seconds);
   std::atomic<int64_t> hashes{0};
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
@@ -618,21 +648,18 @@ double BareHashRate(int threads, const Options& options) {
     });
   }
   for (std::thread& worker : workers) worker.join();
-  return static_cast<double>(hashes.load()) / window.measured_seconds();
+  return Rate{static_cast<double>(hashes.load()), window.measured_seconds()};
 }
 
 struct PgbenchRun {
   double tps = 0;
-  int64_t transactions = 0;
-  std::string cpu_per_transaction;  // CpuSplit::PerCall, pgbench as the client
-  std::string error;                // empty when it ran cleanly
+  std::string error;  // empty when it ran cleanly
 };
 
-// d. Setup (each client's first token), then the measured pgbench run.
-// `cpu` starts counting after the setup; the result says where the CPU of the
-// measured run went per transaction.
+// d. Setup (each client's first token), then the measured pgbench run, whose
+// CPU per transaction (PostgreSQL, and pgbench as the client) goes to `cpu`.
 PgbenchRun RunPgbench(const Options& options, const std::string& protocol,
-                      const PostgresCluster& cluster, int run, CpuSplit& cpu) {
+                      const PostgresCluster& cluster, pid_t postmaster, int run, CpuTally& cpu) {
   const std::string now = std::to_string(std::time(nullptr));
   const std::string clients = std::to_string(options.refresh_clients);
   const std::vector<std::string> connection = {"-h", "127.0.0.1", "-p",
@@ -657,7 +684,8 @@ PgbenchRun RunPgbench(const Options& options, const std::string& protocol,
     return result;
   }
   const int jobs = std::min(options.refresh_clients, Cores());
-  cpu.Start();
+  CpuSplit split{0, postmaster};
+  split.Start();
   auto measured = RunProgram(
       command(protocol, {"-j", std::to_string(jobs), "-T", std::to_string(options.phase_seconds), "-f",
                options.script_dir + "/refresh_rotation.pgbench"}),
@@ -675,13 +703,14 @@ PgbenchRun RunPgbench(const Options& options, const std::string& protocol,
   }
   result.tps = std::strtod(out.c_str() + at + 6, nullptr);
   constexpr char kProcessed[] = "number of transactions actually processed: ";
+  int64_t transactions = 0;
   if (const size_t n = out.find(kProcessed); n != std::string::npos) {
-    result.transactions = std::strtoll(out.c_str() + n + sizeof(kProcessed) - 1, nullptr, 10);
+    transactions = std::strtoll(out.c_str() + n + sizeof(kProcessed) - 1, nullptr, 10);
   }
   // The backends of pgbench's connections have exited; give the postmaster
   // a moment to reap them so their CPU shows in its children's total.
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  result.cpu_per_transaction = cpu.PerCall(result.transactions, measured->cpu_seconds);
+  split.AddTo(cpu, transactions, measured->cpu_seconds);
   return result;
 }
 
@@ -696,7 +725,7 @@ struct Latencies {
 // from when a call was due, not when it was sent, so a stalled service is
 // not hidden by the probe waiting for it (coordinated omission).
 Latencies ProbeRefresh(const Options& options, int port, std::vector<std::string>& tokens) {
-  const Window window = Window::Starting(options);
+  const Window window = Window::Starting(options, options.latency_seconds);
   const auto interval = std::chrono::duration_cast<Clock::duration>(
       std::chrono::duration<double>(static_cast<double>(options.probe_clients) / options.probe_rate));
   std::vector<std::vector<double>> samples(static_cast<size_t>(options.probe_clients));
@@ -981,56 +1010,103 @@ int Run(const Options& options) {
   const std::vector<std::string> protocols = Protocols(options);
   std::vector<double> hash_rates, login_rates, refresh_rates;
   std::map<std::string, std::vector<double>> pgbench_rates;  // by -M mode
+  std::vector<std::unique_ptr<AuthService::Stub>> login_stubs, refresh_stubs;
+  for (int i = 0; i < login_clients; ++i) login_stubs.push_back(NewStub(port));
+  for (int i = 0; i < options.refresh_clients; ++i) refresh_stubs.push_back(NewStub(port));
   // Each pgbench run seeds fresh chains under its own number (see
   // refresh_rotation.pgbench: run * 1000 + client must stay below 9.2e10).
-  const int run_base = static_cast<int>(std::time(nullptr) % 100000);
+  int pgbench_run = static_cast<int>(std::time(nullptr) % 100000) * 100;
+
+  // One round runs every phase twice, a b c d and then d c b a, so that a
+  // change in the machine's other load during the round weighs on each
+  // phase and its reference about equally.
   for (int round = 0; round < options.rounds && !g_interrupted.load(); ++round) {
+    Rate hashes, logins;
+    Rate refreshes;
+    std::map<std::string, Rate> pgbench;
+    Counts login_counts, refresh_counts;
+    CpuTally login_cpu, refresh_cpu;
+    std::map<std::string, CpuTally> pgbench_cpu;
+    auto run_phase = [&](char phase) -> absl::Status {
+      if (!runs(phase) || g_interrupted.load()) return absl::OkStatus();
+      switch (phase) {
+        case 'a':
+          hashes.Add(BareHashRate(hash_threads, options));
+          break;
+        case 'b': {  // each caller logs in its own account
+          CpuSplit split{service_pid, postmaster_pid};
+          split.Start();
+          const Window window = Window::Starting(options, options.phase_seconds);
+          const Counts counts = RunClosedLoop(login_clients, window, [&](int w) {
+            return CallLogin(*login_stubs[static_cast<size_t>(w)], Email("login", w));
+          });
+          split.AddTo(login_cpu, counts.ok);
+          logins.Add(Rate{static_cast<double>(counts.ok_in_window), window.measured_seconds()});
+          login_counts.Merge(counts);
+          break;
+        }
+        case 'c': {  // each caller rotates its own chain
+          CpuSplit split{service_pid, postmaster_pid};
+          split.Start();
+          const Window window = Window::Starting(options, options.phase_seconds);
+          const Counts counts =
+              options.sync_refresh_client
+                  ? RunClosedLoop(options.refresh_clients, window,
+                                  [&](int w) {
+                                    const size_t i = static_cast<size_t>(w);
+                                    return CallRefresh(*refresh_stubs[i], &(*refresh_tokens)[i]);
+                                  })
+                  : RunRefreshAsync(window, refresh_stubs, *refresh_tokens);
+          split.AddTo(refresh_cpu, counts.ok);
+          refreshes.Add(Rate{static_cast<double>(counts.ok_in_window), window.measured_seconds()});
+          refresh_counts.Merge(counts);
+          break;
+        }
+        case 'd':  // same SQL, same database, same number of clients
+          for (const std::string& protocol : protocols) {
+            const PgbenchRun run = RunPgbench(options, protocol, *cluster, postmaster_pid,
+                                              ++pgbench_run, pgbench_cpu[protocol]);
+            if (!run.error.empty()) return absl::InternalError(run.error);
+            pgbench[protocol].Add(Rate{run.tps * options.phase_seconds,
+                                       static_cast<double>(options.phase_seconds)});
+          }
+          break;
+      }
+      return absl::OkStatus();
+    };
+    for (const char phase : std::string("abcddcba")) {
+      if (absl::Status status = run_phase(phase); !status.ok()) {
+        return Fail(std::string(status.message()));
+      }
+    }
+    if (g_interrupted.load()) break;
+
     std::string summary = "round " + std::to_string(round + 1);
-    if (runs('a')) {  // bare Argon2id
-      hash_rates.push_back(BareHashRate(hash_threads, options));
-      summary += Format("\n  a. bare Argon2id %.1f hash/s", hash_rates.back());
+    if (runs('a')) {
+      hash_rates.push_back(hashes.PerSecond());
+      summary += Format("\n  a. bare Argon2id %.1f hash/s", hashes.PerSecond());
     }
-    if (runs('b')) {  // Login, each client its own account
-      std::vector<std::unique_ptr<AuthService::Stub>> stubs;
-      for (int i = 0; i < login_clients; ++i) stubs.push_back(NewStub(port));
-      const Window window = Window::Starting(options);
-      const Counts logins = RunClosedLoop(login_clients, window, [&](int w) {
-        return CallLogin(*stubs[static_cast<size_t>(w)], Email("login", w));
-      });
-      login_rates.push_back(static_cast<double>(logins.ok_in_window) / window.measured_seconds());
-      summary += Format("\n  b. Login %.1f/s", login_rates.back()) + " (" +
-                 std::to_string(logins.shed) + " shed)";
-      if (!logins.errors.empty()) summary += "\n  Login errors:\n" + logins.ErrorSummary();
+    if (runs('b')) {
+      login_rates.push_back(logins.PerSecond());
+      summary += Format("\n  b. Login %.1f/s", logins.PerSecond()) + " (" +
+                 std::to_string(login_counts.shed) + " shed); " +
+                 login_cpu.PerCall(/*with_service=*/true);
+      if (!login_counts.errors.empty()) summary += "\n  Login errors:\n" + login_counts.ErrorSummary();
     }
-    if (runs('c')) {  // Refresh, each client rotating its own chain
-      std::vector<std::unique_ptr<AuthService::Stub>> stubs;
-      for (int i = 0; i < options.refresh_clients; ++i) stubs.push_back(NewStub(port));
-      CpuSplit cpu{service_pid, postmaster_pid};
-      cpu.Start();
-      const Window window = Window::Starting(options);
-      const Counts refreshes =
-          options.sync_refresh_client
-              ? RunClosedLoop(options.refresh_clients, window,
-                              [&](int w) {
-                                const size_t i = static_cast<size_t>(w);
-                                return CallRefresh(*stubs[i], &(*refresh_tokens)[i]);
-                              })
-              : RunRefreshAsync(window, stubs, *refresh_tokens);
-      refresh_rates.push_back(static_cast<double>(refreshes.ok_in_window) /
-                              window.measured_seconds());
-      summary += Format("\n  c. Refresh %.0f/s", refresh_rates.back()) + " (" +
-                 std::to_string(refreshes.shed) + " shed); " + cpu.PerCall(refreshes.ok);
-      if (!refreshes.errors.empty()) summary += "\n  Refresh errors:\n" + refreshes.ErrorSummary();
+    if (runs('c')) {
+      refresh_rates.push_back(refreshes.PerSecond());
+      summary += Format("\n  c. Refresh %.0f/s", refreshes.PerSecond()) + " (" +
+                 std::to_string(refresh_counts.shed) + " shed); " +
+                 refresh_cpu.PerCall(/*with_service=*/true);
+      if (!refresh_counts.errors.empty()) {
+        summary += "\n  Refresh errors:\n" + refresh_counts.ErrorSummary();
+      }
     }
-    // pgbench: same SQL, same database, same number of clients.
-    for (size_t m = 0; runs('d') && m < protocols.size(); ++m) {
-      CpuSplit cpu{0, postmaster_pid};
-      const int run = (run_base * 10 + round) * 10 + static_cast<int>(m);
-      const PgbenchRun pgbench = RunPgbench(options, protocols[m], *cluster, run, cpu);
-      if (!pgbench.error.empty()) return Fail(pgbench.error);
-      pgbench_rates[protocols[m]].push_back(pgbench.tps);
-      summary += Format("\n  d. pgbench %.0f tps", pgbench.tps) + " (-M " + protocols[m] +
-                 "); " + pgbench.cpu_per_transaction;
+    for (const std::string& protocol : protocols) {
+      if (!runs('d')) break;
+      pgbench_rates[protocol].push_back(pgbench[protocol].PerSecond());
+      summary += Format("\n  d. pgbench %.0f tps", pgbench[protocol].PerSecond()) + " (-M " +
+                 protocol + "); " + pgbench_cpu[protocol].PerCall(/*with_service=*/false);
     }
     std::printf("%s\n  load average %s\n", summary.c_str(), LoadAverage().c_str());
     std::fflush(stdout);
@@ -1117,8 +1193,10 @@ int Run(const Options& options) {
   }
   std::printf("\n");
   PrintTable(rows);
-  std::printf("\nphases a-d: median of %d round(s), each phase %d s measured after %d ms warm-up.\n",
-              options.rounds, options.phase_seconds, options.warmup_ms);
+  std::printf(
+      "\nphases a-d: median of %d round(s); a round runs a b c d d c b a, each slice %d s "
+      "measured after %d ms warm-up (pgbench: -T %d).\n",
+      options.rounds, options.phase_seconds, options.warmup_ms, options.phase_seconds);
   if (flood) {
     std::printf(
         "latency probe: %d Refresh/s from %d callers, latency from when each call was due; %lld "
