@@ -119,6 +119,7 @@ start_server() {
   local mode="$1" alg="$2" key="$1-$2"
   LOG[$key]="$WORK/$key.log"
   TOKEN[$key]="$WORK/$key.token"
+  : >"${LOG[$key]}"  # exists before the poll below reads it
   JWT_SECRET_KEY="$SECRET" "${SERVER_ON[@]}" "$SERVER" --mode="$mode" --alg="$alg" --port=0 \
     --token-out="${TOKEN[$key]}" >"${LOG[$key]}" 2>&1 &
   PID[$key]=$!
@@ -221,8 +222,9 @@ run_sum_load() {
     --token-file="${TOKEN[$key]}" --channels="$CHANNELS" --concurrency="$INFLIGHT" \
     --duration="$DURATION" --warmup="$WARMUP" --label="$key")"
   echo "  round $round $key sum_load: $(cut -d' ' -f3- <<<"$line")"
-  printf '%s\t%s\tsum_load\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$alg" "$round" "$(field "$line" rps)" \
-    "$(field "$line" p50_us)" "$(field "$line" p99_us)" "$(field "$line" errors)" >>"$RESULTS"
+  printf '%s\t%s\tsum_load\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$alg" "$round" \
+    "$(field "$line" rps)" "$(field "$line" p50_us)" "$(field "$line" p99_us)" \
+    "$(field "$line" errors)" >>"$RESULTS"
 }
 
 run_h2load_grpc() {
@@ -283,8 +285,8 @@ run_h2load_fastapi() {
     "http://127.0.0.1:$FASTAPI_PORT/sum"
   echo "  round $round fastapi h2load --h1: rps=$H2_RPS p50_us=$H2_P50 p99_us=$H2_P99" \
     "http_2xx=$H2_2XX http_other=$H2_BAD"
-  printf 'fastapi\tHS256\th2load-h1\t%s\t%s\t%s\t%s\t%s\n' "$round" "$H2_RPS" "$H2_P50" "$H2_P99" \
-    "$H2_BAD" >>"$RESULTS"
+  printf 'fastapi\tHS256\th2load-h1\t%s\t%s\t%s\t%s\t%s\n' "$round" "$H2_RPS" "$H2_P50" \
+    "$H2_P99" "$H2_BAD" >>"$RESULTS"
 }
 
 per_round=$((${#ALG_LIST[@]} * ${#MODES[@]} * 2 + FASTAPI))
@@ -335,58 +337,72 @@ else
 fi
 echo
 
-# The table: medians over the rounds of rps, p50 and p99; errors summed.
+# The table: medians over the rounds of rps, p50 and p99; errors summed. A
+# ratio is the median of the per-round ratios (each round runs the pair back
+# to back, in alternating order), lowest and highest in brackets.
 awk -F'\t' -v rounds="$ROUNDS" -v inflight="$INFLIGHT" -v channels="$CHANNELS" -v streams="$STREAMS" '
 function median(list,    n, v, i, j, t) {
   n = split(list, v, " ")
+  if (n == 0) { lowest = highest = 0; return 0 }
   for (i = 2; i <= n; ++i) { t = v[i]; for (j = i - 1; j >= 1 && v[j] + 0 > t + 0; --j) v[j + 1] = v[j]; v[j + 1] = t }
+  lowest = v[1]; highest = v[n]
   return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+}
+# sprintf(format, median, lowest, highest) of rps(a) / rps(b) over the
+# rounds; sets ratio_value to the median.
+function paired(a, b, format,    r, list) {
+  list = ""
+  for (r = 1; r <= rounds; ++r) {
+    if ((a SUBSEP r) in rps_of && (b SUBSEP r) in rps_of && rps_of[b SUBSEP r] > 0) {
+      list = list " " rps_of[a SUBSEP r] / rps_of[b SUBSEP r]
+    }
+  }
+  ratio_value = list == "" ? 0 : median(list)
+  return list == "" ? "-" : sprintf(format, ratio_value, lowest, highest)
 }
 {
   key = $1 SUBSEP $2 SUBSEP $3
   if (!(key in rps)) order[++count] = key
   rps[key] = rps[key] " " $5; p50[key] = p50[key] " " $6; p99[key] = p99[key] " " $7
+  rps_of[key SUBSEP $4] = $5
   errors[key] += $8
 }
 END {
   tool["sum_load"] = "sum_load (gRPC C++, " channels " ch)"
   tool["h2load"] = "h2load h2c -c" channels " -m" streams
   tool["h2load-h1"] = "h2load --h1 -c" inflight
-  printf "%-34s %-26s %9s %8s %8s %7s %-22s %-8s %s\n", "variant", "tool", "rps", "p50 ms", "p99 ms", "errors", "ratio", "target", "met"
-  for (i = 1; i <= count; ++i) {
-    split(order[i], k, SUBSEP)
-    m[order[i]] = median(rps[order[i]])
-  }
+  printf "%-31s %-25s %7s %6s %6s %6s %-31s %-7s %s\n", "variant", "tool", "rps", "p50 ms", \
+    "p99 ms", "errors", "ratio (per-round range)", "target", "met"
   for (i = 1; i <= count; ++i) {
     split(order[i], k, SUBSEP)
     mode = k[1]; alg = k[2]; t = k[3]
+    ratio = "baseline"; target = ""; met = ""
     if (mode == "none") {
-      name = "no interceptor (" alg " token sent)"; ratio = "baseline"; target = ""; met = ""
-    } else if (mode == "interceptor") {
-      name = "interceptor, " alg " token"
-      base = "none" SUBSEP alg SUBSEP t
-      r = m[order[i]] / m[base]
-      ratio = sprintf("%.3fx of none", r); target = ">=0.90x"; met = r >= 0.90 ? "yes" : "NO"
-    } else if (mode == "empty") {
-      name = "empty interceptor (" alg " token)"
-      r = m[order[i]] / m["none" SUBSEP alg SUBSEP t]
-      ratio = sprintf("%.3fx of none", r); target = "-"; met = ""
+      name = "no interceptor (" alg " token)"
+    } else if (mode == "fastapi") {
+      name = "FastAPI+PyJWT HS256, 1 worker"
     } else {
-      name = "FastAPI+PyJWT HS256, 1 worker"; ratio = "baseline"; target = ""; met = ""
+      ratio = paired(order[i], "none" SUBSEP alg SUBSEP t, "%.3fx of none (%.2f-%.2f)")
+      if (mode == "interceptor") {
+        name = "interceptor, " alg " token"; target = ">=0.90x"; met = ratio_value >= 0.90 ? "yes" : "NO"
+      } else {
+        name = "empty interceptor, " alg " token"; target = "-"
+      }
     }
-    printf "%-34s %-26s %9.0f %8.2f %8.2f %7d %-22s %-8s %s\n", name, tool[t], m[order[i]], \
-      median(p50[order[i]]) / 1000, median(p99[order[i]]) / 1000, errors[order[i]], ratio, target, met
+    printf "%-31s %-25s %7.0f %6.2f %6.2f %6d %-31s %-7s %s\n", name, tool[t], \
+      median(rps[order[i]]), median(p50[order[i]]) / 1000, median(p99[order[i]]) / 1000, \
+      errors[order[i]], ratio, target, met
   }
   fa = "fastapi" SUBSEP "HS256" SUBSEP "h2load-h1"
-  if (fa in m) {
-    for (i = 1; i <= count; ++i) {
-      split(order[i], k, SUBSEP)
-      if (k[1] != "interceptor" || k[3] != "h2load") continue
-      r = m[order[i]] / m[fa]
-      printf "%-34s %-26s %9.0f %8s %8s %7s %-22s %-8s %s\n", "interceptor, " k[2] " token", \
-        tool["h2load"], m[order[i]], "", "", "", sprintf("%.1fx of FastAPI", r), ">=15x", (r >= 15 ? "yes" : "NO")
-    }
+  for (i = 1; i <= count; ++i) {
+    if (!(fa in rps)) break
+    split(order[i], k, SUBSEP)
+    if (k[1] != "interceptor" || k[3] != "h2load") continue
+    ratio = paired(order[i], fa, "%.1fx of FastAPI (%.1f-%.1f)")
+    printf "%-31s %-25s %7.0f %6s %6s %6s %-31s %-7s %s\n", "interceptor, " k[2] " token", \
+      tool["h2load"], median(rps[order[i]]), "", "", "", ratio, ">=15x", (ratio_value >= 15 ? "yes" : "NO")
   }
-  printf "\nrps, p50, p99: medians of %d rounds; errors: non-OK gRPC statuses (sum_load), or non-2xx\n", rounds
+  printf "\nrps, p50, p99: medians of %d rounds. errors: non-OK gRPC statuses (sum_load), or non-2xx\n", rounds
   printf "responses plus HTTP 200s the server did not admit (h2load), summed over the rounds.\n"
+  printf "Ratios: medians of the per-round ratios.\n"
 }' "$RESULTS"
