@@ -37,7 +37,7 @@ constexpr std::array<bool, 256> kIsTokenCharacter = [] {
 
 }  // namespace
 
-std::string_view BearerToken(std::string_view value) {
+std::string_view BearerCredential(std::string_view value) {
   constexpr std::string_view kScheme = "bearer ";
   if (value.size() <= kScheme.size()) return {};
   for (size_t i = 0; i < kScheme.size(); ++i) {
@@ -46,10 +46,18 @@ std::string_view BearerToken(std::string_view value) {
   std::string_view token = value.substr(kScheme.size());
   // Bounds the work an anonymous caller can cause before any parsing.
   if (token.size() > kMaxTokenBytes) return {};
+  return token;
+}
+
+bool HasOnlyTokenCharacters(std::string_view token) {
   bool all_token_characters = true;
   for (char c : token) all_token_characters &= kIsTokenCharacter[static_cast<unsigned char>(c)];
-  if (!all_token_characters) return {};
-  return token;
+  return all_token_characters;
+}
+
+std::string_view BearerToken(std::string_view value) {
+  std::string_view token = BearerCredential(value);
+  return HasOnlyTokenCharacters(token) ? token : std::string_view();
 }
 
 BearerAuthenticator::BearerAuthenticator(AccessPolicy policy, AccessTokenVerifier verifier,
@@ -60,14 +68,12 @@ BearerAuthenticator::BearerAuthenticator(AccessPolicy policy, AccessTokenVerifie
       clock_(clock),
       cache_(options.cache_capacity, verifier_.options().leeway_seconds) {}
 
-TokenResult<std::shared_ptr<const Identity>> BearerAuthenticator::Verify(std::string_view token) const {
-  const int64_t now = clock_.NowUnixSeconds();
-  std::shared_ptr<const JwkSet> keys = keys_.Current();
-  if (auto cached = cache_.Find(token, now, keys.get())) return cached;
-  TokenResult<Identity> verified = verifier_.Verify(token, *keys, now);
+TokenResult<std::shared_ptr<const Identity>> BearerAuthenticator::Verify(
+    std::string_view token, int64_t now_unix_seconds, std::shared_ptr<const JwkSet> keys) const {
+  TokenResult<Identity> verified = verifier_.Verify(token, *keys, now_unix_seconds);
   if (!verified.ok()) return verified.error();
   auto identity = std::make_shared<const Identity>(std::move(verified).value());
-  cache_.Insert(token, identity, now, std::move(keys));
+  cache_.Insert(token, identity, now_unix_seconds, std::move(keys));
   return identity;
 }
 
@@ -84,14 +90,22 @@ AuthDecision BearerAuthenticator::Decide(std::string_view method_path,
   // Two values could be read differently by a proxy and by us (which one
   // counts?), so they are refused rather than guessed at.
   const std::string_view token =
-      authorization.count == 1 ? BearerToken(authorization.value) : std::string_view();
-  if (token.empty()) {
+      authorization.count == 1 ? BearerCredential(authorization.value) : std::string_view();
+  const int64_t now = clock_.NowUnixSeconds();
+  std::shared_ptr<const JwkSet> keys = keys_.Current();
+  // A cache hit is a token that passed every check before, byte for byte,
+  // so the per-byte character scan is only needed on a miss.
+  std::shared_ptr<const Identity> cached =
+      token.empty() ? nullptr : cache_.Find(token, now, keys.get());
+  if (cached == nullptr && (token.empty() || !HasOnlyTokenCharacters(token))) {
     // A public method ignores a broken header: the caller needs no identity.
     if (rule->is_public) return Admit(nullptr);
     return Reject(AccessDenial::Reason::kMalformedAuthorization, method_path);
   }
 
-  TokenResult<std::shared_ptr<const Identity>> caller = Verify(token);
+  TokenResult<std::shared_ptr<const Identity>> caller =
+      cached != nullptr ? TokenResult<std::shared_ptr<const Identity>>(std::move(cached))
+                        : Verify(token, now, std::move(keys));
   if (!caller.ok()) {
     if (caller.error() == TokenError::kUnknownKid && !keys_refreshed) {
       AuthDecision decision;

@@ -55,8 +55,9 @@ class BearerAuthenticator final {
   size_t cached_tokens() const { return cache_.size(); }
 
  private:
-  // The verified identity for `token`, from the cache or the verifier.
-  TokenResult<std::shared_ptr<const Identity>> Verify(std::string_view token) const;
+  // Verifies `token` with `keys` and caches the result.
+  TokenResult<std::shared_ptr<const Identity>> Verify(std::string_view token, int64_t now_unix_seconds,
+                                                      std::shared_ptr<const JwkSet> keys) const;
 
   const AccessPolicy policy_;
   const AccessTokenVerifier verifier_;
@@ -70,5 +71,10 @@ class BearerAuthenticator final {
 // case-insensitively (RFC 7235), then one space, then a token of base64url
 // and '.' characters, at most kMaxTokenBytes long.
 std::string_view BearerToken(std::string_view authorization_value);
+
+// BearerToken in two steps, so the character scan can be skipped for a token
+// the cache already knows: the scheme and the size, then the characters.
+std::string_view BearerCredential(std::string_view authorization_value);
+bool HasOnlyTokenCharacters(std::string_view token);
 
 }  // namespace tollgate

@@ -13,18 +13,23 @@ VerifiedTokenCache::VerifiedTokenCache(size_t capacity, int64_t leeway_seconds)
       capacity_per_shard_(capacity / shard_count_),
       leeway_seconds_(leeway_seconds) {}
 
-VerifiedTokenCache::Shard& VerifiedTokenCache::ShardFor(std::string_view token) const {
-  // The map hashes again with its own seed; this one only spreads shards.
-  return shards_[absl::HashOf(absl::string_view(token.data(), token.size())) % shard_count_];
+size_t VerifiedTokenCache::HashOf(std::string_view token) {
+  return absl::HashOf(absl::string_view(token.data(), token.size()));
+}
+
+VerifiedTokenCache::Shard& VerifiedTokenCache::ShardFor(size_t hash) const {
+  // The top bits: the map itself uses the low ones to place entries.
+  return shards_[(hash >> 56) % shard_count_];
 }
 
 std::shared_ptr<const Identity> VerifiedTokenCache::Find(std::string_view token,
                                                          int64_t now_unix_seconds,
                                                          const JwkSet* current_keys) const {
   if (capacity_per_shard_ == 0) return nullptr;
-  Shard& shard = ShardFor(token);
+  const KeyView key{HashOf(token), token};
+  Shard& shard = ShardFor(key.hash);
   std::lock_guard<std::mutex> lock(shard.mutex);
-  auto it = shard.entries.find(absl::string_view(token.data(), token.size()));
+  auto it = shard.entries.find(key);
   if (it == shard.entries.end()) return nullptr;
   // The same expiry rule as the verifier: a cached token never outlives
   // exp; and a key set that changed may have withdrawn the token's key.
@@ -40,7 +45,8 @@ void VerifiedTokenCache::Insert(std::string_view token, std::shared_ptr<const Id
                                 int64_t now_unix_seconds,
                                 std::shared_ptr<const JwkSet> verified_with) {
   if (capacity_per_shard_ == 0) return;
-  Shard& shard = ShardFor(token);
+  const size_t hash = HashOf(token);
+  Shard& shard = ShardFor(hash);
   std::lock_guard<std::mutex> lock(shard.mutex);
   if (shard.entries.size() >= capacity_per_shard_) {
     absl::erase_if(shard.entries, [&](const auto& entry) {
@@ -50,7 +56,7 @@ void VerifiedTokenCache::Insert(std::string_view token, std::shared_ptr<const Id
     // over rather than keep an LRU list on the hot path.
     if (shard.entries.size() >= capacity_per_shard_) shard.entries.clear();
   }
-  shard.entries.insert_or_assign(std::string(token),
+  shard.entries.insert_or_assign(Key{hash, std::string(token)},
                                  Entry{std::move(identity), std::move(verified_with)});
 }
 

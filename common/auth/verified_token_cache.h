@@ -48,12 +48,37 @@ class VerifiedTokenCache final {
     std::shared_ptr<const Identity> identity;
     std::shared_ptr<const JwkSet> verified_with;  // kept alive while cached
   };
+  // The token's hash is computed once per call and serves both the shard
+  // choice and the map (whose hasher just returns it).
+  struct Key {
+    size_t hash;
+    std::string token;
+  };
+  struct KeyView {
+    size_t hash;
+    std::string_view token;
+  };
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(const Key& key) const { return key.hash; }
+    size_t operator()(const KeyView& key) const { return key.hash; }
+  };
+  struct KeyEq {
+    using is_transparent = void;
+    static KeyView View(const Key& key) { return {key.hash, key.token}; }
+    static KeyView View(const KeyView& key) { return key; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return View(a).hash == View(b).hash && View(a).token == View(b).token;
+    }
+  };
   struct Shard {
     mutable std::mutex mutex;
-    absl::flat_hash_map<std::string, Entry> entries;
+    absl::flat_hash_map<Key, Entry, KeyHash, KeyEq> entries;
   };
 
-  Shard& ShardFor(std::string_view token) const;
+  static size_t HashOf(std::string_view token);
+  Shard& ShardFor(size_t hash) const;
 
   // min(kShards, capacity) shards of capacity / shard_count_ entries each,
   // so the shards together never hold more than `capacity`.
