@@ -6,9 +6,11 @@
 #include "auth_service/auth_config.h"
 #include "auth_service/auth_server.h"
 #include "common/clock.h"
+#include "common/server_process.h"
 #include "common/stop_signal.h"
 
 int main(int argc, char** argv) {
+  tollgate::PrepareServerProcess();
   using tollgate::auth::AuthConfig;
   if (AuthConfig::WantsHelp(argc, argv)) {
     std::cout << AuthConfig::HelpText();

@@ -54,6 +54,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "common/clock.h"
 #include "common/random_source.h"
+#include "common/server_process.h"
 #include "common/token/access_token_issuer.h"
 #include "common/token/access_token_verifier.h"
 #include "common/token/jwk.h"
@@ -178,6 +179,7 @@ class ProceedInterceptorFactory final
 }  // namespace
 
 int main(int argc, char** argv) {
+  tollgate::PrepareServerProcess();  // as the real sum_service does, in every mode
   const Flags flags = ParseFlags(argc, argv);
 
   // Block the signals before any gRPC thread starts, so only sigwait sees them.

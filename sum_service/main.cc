@@ -4,11 +4,13 @@
 #include <iostream>
 
 #include "common/clock.h"
+#include "common/server_process.h"
 #include "common/stop_signal.h"
 #include "sum_service/sum_config.h"
 #include "sum_service/sum_server.h"
 
 int main(int argc, char** argv) {
+  tollgate::PrepareServerProcess();
   using tollgate::sum::SumConfig;
   if (SumConfig::WantsHelp(argc, argv)) {
     std::cout << SumConfig::HelpText();
