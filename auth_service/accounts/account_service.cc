@@ -112,8 +112,13 @@ absl::StatusOr<v1::AuthResponse> AccountService::Login(const v1::LoginRequest& r
     auto rehashed = deps_.hasher->Hash(request.password());
     if (rehashed.ok()) upgraded_hash = *std::move(rehashed);  // else: retry at the next login
   }
-  if (auto status = deps_.store->RecordLoginSuccess(user.id, upgraded_hash, now); !status.ok()) {
-    return status;
+  // Only write the row when there is something to reset or replace: most
+  // logins have neither, and the write (a transaction of three round trips
+  // on this hashing thread, plus a new row version) bought nothing.
+  if (upgraded_hash.has_value() || user.failed_logins != 0 || user.locked_until != 0) {
+    if (auto status = deps_.store->RecordLoginSuccess(user.id, upgraded_hash, now); !status.ok()) {
+      return status;
+    }
   }
   return StartSession(user, now);
 }
