@@ -22,12 +22,14 @@
 //      sampled from /proc/PID/status (VmHWM, its peak, is read at the end),
 //      then as a control while bare hashes burn the same CPU in this process.
 //
-// Phases a-d run --rounds times, side by side in each round; the table shows
-// the median of each. Phases c and d also print the CPU time per call of
-// auth_service, PostgreSQL and the client, which stays meaningful on a
-// machine shared with other jobs when throughput does not. All traffic is on 127.0.0.1. At the end the service is
-// stopped by its PID (SIGTERM) and the cluster by pg_ctl on its own data
-// folder; pgbench runs are waited for (and killed by PID if they overrun).
+// Phases a-d run --rounds times; a round runs each of them twice, in the
+// order a b c d d c b a, and the table shows the median over the rounds.
+// Phases b, c and d also print the CPU time per call of auth_service,
+// PostgreSQL and the client, which stays meaningful on a machine shared with
+// other jobs when throughput does not. All traffic is on 127.0.0.1. At the
+// end the service is stopped by its PID (SIGTERM) and the cluster by pg_ctl
+// on its own data folder; pgbench runs are waited for (and killed by PID if
+// they overrun).
 //
 // Flags (--name=value): see kUsage below.
 
@@ -94,6 +96,7 @@ constexpr char kUsage[] =
     "  --sync_refresh_client=0  1: phase c calls through one blocking stub per caller and\n"
     "                        thread instead of completion queues (costs the client more CPU)\n"
     "  --phases=abcde        which phases to run (for profiling one of them)\n"
+    "  --help                this text\n"
     "  --pgbench_protocols=prepared,extended  pgbench -M modes to run, comma-separated. The\n"
     "                        first is the reference of the Refresh target: prepared, as\n"
     "                        the service prepares its statements once per connection;\n"
