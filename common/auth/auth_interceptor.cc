@@ -47,8 +47,9 @@ void AuthInterceptor::Apply(const AuthDecision& decision) {
   }
   // kReject, or kRetryWithNewKeys decided a second time (cannot happen: the
   // authenticator only asks once): refuse.
-  denial_ = decision.denial;
-  internal::RecordAdmission(context_, this, Admission::Reject(ToGrpcStatus(*denial_)));
+  rejection_ = ToGrpcStatus(decision.denial);
+  challenge_ = WwwAuthenticate(decision.denial);
+  internal::RecordAdmission(context_, this, Admission::Reject(*rejection_));
 }
 
 void AuthInterceptor::Intercept(grpc::experimental::InterceptorBatchMethods* methods) {
@@ -67,21 +68,19 @@ void AuthInterceptor::Intercept(grpc::experimental::InterceptorBatchMethods* met
     }
     Apply(decision);
   }
-  if (denial_.has_value()) {
+  if (rejection_.has_value()) {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_MESSAGE)) {
       // A handler without its guard tried to answer a refused call: the
       // message must not leave. Cancelling drops the trailer but keeps the
       // exact status.
-      const grpc::Status status = ToGrpcStatus(*denial_);
       grpc_call_cancel_with_status(ContextCallAccess::Of(context_),
-                                   static_cast<grpc_status_code>(status.error_code()),
-                                   status.error_message().c_str(), nullptr);
+                                   static_cast<grpc_status_code>(rejection_->error_code()),
+                                   rejection_->error_message().c_str(), nullptr);
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      methods->ModifySendStatus(ToGrpcStatus(*denial_));
-      const std::string challenge = WwwAuthenticate(*denial_);
-      if (!challenge.empty()) {
-        methods->GetSendTrailingMetadata()->emplace("www-authenticate", challenge);
+      methods->ModifySendStatus(*rejection_);
+      if (!challenge_.empty()) {
+        methods->GetSendTrailingMetadata()->emplace("www-authenticate", challenge_);
       }
     }
   }

@@ -41,7 +41,10 @@ class AuthInterceptor final : public grpc::experimental::Interceptor {
   const BearerAuthenticator& authenticator_;
   grpc::ServerContextBase* const context_;
   const char* const method_;
-  std::optional<AccessDenial> denial_;  // set when the call is refused
+  // Set when the call is refused: the status and the RFC 6750 challenge
+  // (empty: no trailer), made once from the denial.
+  std::optional<grpc::Status> rejection_;
+  std::string challenge_;
   std::string parked_authorization_;    // owned copy while waiting for keys
 };
 
