@@ -10,7 +10,7 @@
 #include "common/token/access_token_verifier.h"
 #include "common/token/jwk_set.h"
 #include "tests/support/fake_clock.h"
-#include "tests/support/postgres_cluster.h"
+#include "tests/support/postgres_suite.h"
 #include "tollgate/auth/v1/auth.grpc.pb.h"
 
 namespace tollgate::auth {
@@ -20,15 +20,8 @@ using v1::AuthResponse;
 
 constexpr char kPassword[] = "correct horse battery staple";
 
-class AuthServiceTest : public ::testing::Test {
+class AuthServiceTest : public testing::PostgresSuite {
  protected:
-  static void SetUpTestSuite() {
-    auto cluster = testing::PostgresCluster::Start();
-    ASSERT_TRUE(cluster.ok()) << cluster.status();
-    cluster_ = cluster->release();
-  }
-  static void TearDownTestSuite() { delete cluster_; }
-
   void SetUp() override {
     ASSERT_NE(cluster_, nullptr);
     config_.listen_address = "127.0.0.1:0";
@@ -118,14 +111,12 @@ class AuthServiceTest : public ::testing::Test {
         << "'" << status.error_message() << "' lacks '" << message_part << "'";
   }
 
-  static testing::PostgresCluster* cluster_;
   testing::FakeClock clock_;
   AuthConfig config_;
   std::unique_ptr<AuthServer> server_;
   std::unique_ptr<v1::AuthService::Stub> stub_;
 };
 
-testing::PostgresCluster* AuthServiceTest::cluster_ = nullptr;
 
 TEST_F(AuthServiceTest, HappyPathRegisterLoginRefreshTwiceLogout) {
   const std::string email = NewEmail();

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "tests/support/child_process.h"
-#include "tests/support/postgres_cluster.h"
+#include "tests/support/postgres_suite.h"
 #include "tollgate/auth/v1/auth.grpc.pb.h"
 
 namespace tollgate::auth {
@@ -55,18 +55,8 @@ struct Replica {
   std::unique_ptr<v1::AuthService::Stub> stub;
 };
 
-class RefreshRaceTest : public ::testing::Test {
+class RefreshRaceTest : public testing::PostgresSuite {
  protected:
-  static void SetUpTestSuite() {
-    auto cluster = PostgresCluster::Start();
-    ASSERT_TRUE(cluster.ok()) << cluster.status();
-    cluster_ = cluster->release();
-  }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
-
   void SetUp() override { ASSERT_NE(cluster_, nullptr) << "no PostgreSQL cluster"; }
 
   void TearDown() override {
@@ -125,11 +115,9 @@ class RefreshRaceTest : public ::testing::Test {
     return stub.Refresh(&context, request, response);
   }
 
-  static PostgresCluster* cluster_;
   std::vector<Replica> replicas_;
 };
 
-PostgresCluster* RefreshRaceTest::cluster_ = nullptr;
 
 TEST_F(RefreshRaceTest, TwoReplicasStartingTogetherOnAnEmptyDatabaseBothComeUp) {
   auto url = cluster_->CreateDatabase("replicas_together");

@@ -25,7 +25,7 @@
 #include "common/token/token_error.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/support/child_process.h"
-#include "tests/support/postgres_cluster.h"
+#include "tests/support/postgres_suite.h"
 #include "tests/support/test_keys.h"
 #include "tollgate/auth/v1/auth.grpc.pb.h"
 #include "tollgate/sum/v1/sum.grpc.pb.h"
@@ -84,18 +84,8 @@ std::string RunCommand(const std::string& command, int* exit_code) {
   return output;
 }
 
-class StackTest : public ::testing::Test {
+class StackTest : public testing::PostgresSuite {
  protected:
-  static void SetUpTestSuite() {
-    auto cluster = PostgresCluster::Start();
-    ASSERT_TRUE(cluster.ok()) << cluster.status();
-    cluster_ = cluster->release();
-  }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
-
   void SetUp() override {
     ASSERT_NE(cluster_, nullptr) << "no PostgreSQL cluster";
     char pattern[] = "/tmp/tollgate-stack-XXXXXX";
@@ -230,7 +220,6 @@ class StackTest : public ::testing::Test {
     return token.ok() ? token->token : "";
   }
 
-  static PostgresCluster* cluster_;
   std::string dir_;
   std::string key_a_;
   std::string key_b_;
@@ -244,7 +233,6 @@ class StackTest : public ::testing::Test {
   OpenSslRandomSource random_;
 };
 
-PostgresCluster* StackTest::cluster_ = nullptr;
 
 std::string InvalidToken(TokenError error) { return "invalid token: " + std::string(ToString(error)); }
 
