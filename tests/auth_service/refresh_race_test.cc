@@ -78,7 +78,7 @@ class RefreshRaceTest : public testing::PostgresSuite {
     for (int i = 0; i < count; ++i) {
       auto process = ChildProcess::Start(kAuthServiceBinary, {}, ReplicaEnvironment(database_url));
       ASSERT_TRUE(process.ok()) << process.status();
-      replicas_.push_back(Replica{*std::move(process)});
+      replicas_.push_back(Replica{*std::move(process), 0, nullptr, nullptr});
     }
     for (Replica& replica : replicas_) {
       auto port = replica.process->WaitForPort(kStartTimeout);
