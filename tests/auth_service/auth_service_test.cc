@@ -23,7 +23,7 @@ constexpr char kPassword[] = "correct horse battery staple";
 class AuthServiceTest : public testing::PostgresSuite {
  protected:
   void SetUp() override {
-    ASSERT_NE(cluster_, nullptr);
+    ASSERT_NE(cluster_, nullptr) << "PostgreSQL did not start: " << start_status_;
     config_.listen_address = "127.0.0.1:0";
     config_.database_url = cluster_->url();
     config_.jwt_secret_key = std::string(32, 's');

@@ -57,7 +57,7 @@ struct Replica {
 
 class RefreshRaceTest : public testing::PostgresSuite {
  protected:
-  void SetUp() override { ASSERT_NE(cluster_, nullptr) << "no PostgreSQL cluster"; }
+  void SetUp() override { ASSERT_NE(cluster_, nullptr) << "PostgreSQL did not start: " << start_status_; }
 
   void TearDown() override {
     // SIGTERM drains and exits 0 (SPEC section 7).

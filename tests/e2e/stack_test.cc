@@ -87,7 +87,7 @@ std::string RunCommand(const std::string& command, int* exit_code) {
 class StackTest : public testing::PostgresSuite {
  protected:
   void SetUp() override {
-    ASSERT_NE(cluster_, nullptr) << "no PostgreSQL cluster";
+    ASSERT_NE(cluster_, nullptr) << "PostgreSQL did not start: " << start_status_;
     char pattern[] = "/tmp/tollgate-stack-XXXXXX";
     ASSERT_NE(mkdtemp(pattern), nullptr);
     dir_ = pattern;

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
 #include "tests/support/postgres_cluster.h"
 
 namespace tollgate::testing {
@@ -12,17 +17,19 @@ namespace tollgate::testing {
 class PostgresSuite : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto cluster = PostgresCluster::Start();
-    ASSERT_TRUE(cluster.ok()) << cluster.status();
-    cluster_ = cluster->release();
+    absl::StatusOr<std::unique_ptr<PostgresCluster>> cluster = PostgresCluster::Start();
+    if (cluster.ok()) {
+      cluster_ = *std::move(cluster);
+    } else {
+      start_status_ = cluster.status();
+    }
   }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
+  static void TearDownTestSuite() { cluster_.reset(); }
 
-  // Null when the cluster failed to start; tests check it in SetUp().
-  inline static PostgresCluster* cluster_ = nullptr;
+  // Null when the cluster failed to start (then start_status_ says why):
+  // tests check it in SetUp(), so every test fails loudly.
+  static inline std::unique_ptr<PostgresCluster> cluster_;
+  static inline absl::Status start_status_;
 };
 
 }  // namespace tollgate::testing

@@ -14,25 +14,15 @@
 #include <pqxx/nontransaction>
 #include <pqxx/result>
 
-#include "tests/support/postgres_cluster.h"
+#include "tests/support/postgres_suite.h"
 
 namespace tollgate::auth {
 namespace {
 
 using ::tollgate::testing::PostgresCluster;
 
-class MigrationsTest : public ::testing::Test {
+class MigrationsTest : public ::tollgate::testing::PostgresSuite {
  protected:
-  static void SetUpTestSuite() {
-    absl::StatusOr<std::unique_ptr<PostgresCluster>> cluster = PostgresCluster::Start();
-    if (cluster.ok()) {
-      cluster_ = *std::move(cluster);
-    } else {
-      start_status_ = cluster.status();
-    }
-  }
-  static void TearDownTestSuite() { cluster_.reset(); }
-
   void SetUp() override {
     // Fails (never skips) every test when PostgreSQL could not start.
     ASSERT_NE(cluster_, nullptr) << "PostgreSQL did not start: " << start_status_;
@@ -69,8 +59,6 @@ class MigrationsTest : public ::testing::Test {
     return versions;
   }
 
-  static inline std::unique_ptr<PostgresCluster> cluster_;
-  static inline absl::Status start_status_;
 };
 
 TEST_F(MigrationsTest, EmbeddedMigrationsStartAtOneAndIncrease) {

@@ -22,7 +22,7 @@
 #include <pqxx/transaction>
 
 #include "absl/cleanup/cleanup.h"
-#include "tests/support/postgres_cluster.h"
+#include "tests/support/postgres_suite.h"
 
 namespace tollgate::auth {
 namespace {
@@ -33,18 +33,8 @@ using Clock = std::chrono::steady_clock;
 // A prepared statement every pool in these tests carries.
 constexpr char kAdd[] = "add";
 
-class PostgresPoolTest : public ::testing::Test {
+class PostgresPoolTest : public ::tollgate::testing::PostgresSuite {
  protected:
-  static void SetUpTestSuite() {
-    absl::StatusOr<std::unique_ptr<PostgresCluster>> cluster = PostgresCluster::Start();
-    if (cluster.ok()) {
-      cluster_ = *std::move(cluster);
-    } else {
-      start_status_ = cluster.status();
-    }
-  }
-  static void TearDownTestSuite() { cluster_.reset(); }
-
   void SetUp() override {
     // Fails (never skips) every test when PostgreSQL could not start.
     ASSERT_NE(cluster_, nullptr) << "PostgreSQL did not start: " << start_status_;
@@ -86,8 +76,6 @@ class PostgresPoolTest : public ::testing::Test {
         .status();
   }
 
-  static inline std::unique_ptr<PostgresCluster> cluster_;
-  static inline absl::Status start_status_;
 };
 
 // A TCP port on 127.0.0.1 that refuses connections for as long as this
