@@ -102,6 +102,9 @@ constexpr char kUsage[] =
     "                        the service prepares its statements once per connection;\n"
     "                        extended parses and plans every statement (context only)\n"
     "  --signing=es256       es256 (a generated key, the default algorithm) or hs256\n"
+    "  --durability=durable  durable: PostgreSQL's defaults (fsync=on, every commit\n"
+    "                        flushed), as in production; throwaway: fsync=off, as in the\n"
+    "                        tests (the database is then CPU-bound)\n"
     "  --auth_service=PATH   the auth_service binary (default: the one built with this tool)\n"
     "  --pgbench=PATH        pgbench (default: newest /usr/lib/postgresql/*/bin/pgbench)\n"
     "  --script_dir=PATH     folder of refresh_rotation*.pgbench (default: the source bench/)\n";
@@ -130,6 +133,7 @@ struct Options {
   int probe_clients = 2;
   int sync_refresh_client = 0;
   std::string signing = "es256";
+  std::string durability = "durable";
   std::string phases = "abcde";
   std::string pgbench_protocols = "prepared,extended";
   std::string auth_service = TOLLGATE_AUTH_SERVICE_BIN;
@@ -160,6 +164,7 @@ std::optional<Options> ParseFlags(int argc, char** argv) {
   };
   std::map<std::string, std::string*> strings = {
       {"signing", &options.signing},
+      {"durability", &options.durability},
       {"phases", &options.phases},
       {"pgbench_protocols", &options.pgbench_protocols},
       {"auth_service", &options.auth_service},
@@ -193,6 +198,10 @@ std::optional<Options> ParseFlags(int argc, char** argv) {
       std::fprintf(stderr, "auth_load: unknown flag --%s\n%s", name.c_str(), kUsage);
       return std::nullopt;
     }
+  }
+  if (options.durability != "durable" && options.durability != "throwaway") {
+    std::fprintf(stderr, "auth_load: --durability is durable or throwaway\n");
+    return std::nullopt;
   }
   if (options.refresh_clients > 999 || options.rounds > 9) {
     // refresh_rotation.pgbench numbers chains by client (3 digits) and run.
@@ -929,7 +938,9 @@ int Run(const Options& options) {
   std::printf("auth_load: %d cores, load average at start %s\n", cores, LoadAverage().c_str());
   std::fflush(stdout);
 
-  auto cluster_or = PostgresCluster::Start();
+  auto cluster_or = PostgresCluster::Start(options.durability == "durable"
+                                               ? PostgresCluster::Durability::kDurable
+                                               : PostgresCluster::Durability::kThrowaway);
   if (!cluster_or.ok()) return Fail("PostgreSQL: " + cluster_or.status().ToString());
   std::unique_ptr<PostgresCluster> cluster = *std::move(cluster_or);
 
@@ -1222,10 +1233,10 @@ int Run(const Options& options) {
     }
   }
   std::printf(
-      "PostgreSQL: %s. These settings (fsync=off in the throwaway cluster) apply to "
-      "auth_service and pgbench alike: same cluster, same database.\n"
+      "PostgreSQL (--durability=%s): %s. These settings apply to auth_service and pgbench "
+      "alike: same cluster, same database.\n"
       "load average at end %s; auth_service stopped: %s (exit %d).\n",
-      server_settings.c_str(), load_at_end.c_str(),
+      options.durability.c_str(), server_settings.c_str(), load_at_end.c_str(),
       stopped.ok() ? "ok" : stopped.ToString().c_str(), service_exit);
   return 0;
 }

@@ -16,6 +16,10 @@ namespace {
   "array_to_json(" u "roles)::text, " u "is_active, " u "is_verified, " u "failed_logins, " \
   u "locked_until, " u "created_at, " u "updated_at"
 constexpr int kUserColumnCount = 12;
+// The same columns as stored, for a CTE that hands them on unconverted.
+#define TOLLGATE_USER_FIELDS(u)                                                       \
+  u "id, " u "email, " u "first_name, " u "last_name, " u "password_hash, " u "roles, " \
+  u "is_active, " u "is_verified, " u "failed_logins, " u "locked_until, " u "created_at, " u "updated_at"
 
 UserRecord RowToUser(const pqxx::row& row, int first = 0) {
   UserRecord user;
@@ -75,16 +79,26 @@ std::vector<std::pair<std::string, std::string>> AccountStore::PreparedStatement
       {"insert_refresh_token",
        "INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) "
        "VALUES (decode($1, 'hex'), $2::uuid, $3, $4)"},
-      // The one conditional UPDATE that spends a token: under concurrency
-      // PostgreSQL re-checks `used_at IS NULL` after the winner commits, so
-      // exactly one caller gets the row back.
-      {"consume_refresh_token",
-       "UPDATE refresh_tokens t SET used_at = $2 "
-       "FROM refresh_families f, users u "
-       "WHERE t.token_hash = decode($1, 'hex') AND t.used_at IS NULL AND t.expires_at > $2 "
-       "  AND f.id = t.family_id AND f.revoked_at IS NULL AND f.expires_at > $2 "
-       "  AND u.id = f.user_id AND u.is_active "
-       "RETURNING t.family_id::text, f.expires_at, " TOLLGATE_USER_COLUMNS("u.")},
+      // A whole rotation in one statement, so one round trip and no
+      // BEGIN/COMMIT: the conditional UPDATE spends the token and the INSERT
+      // adds its successor, atomically. Under concurrency PostgreSQL
+      // re-checks `used_at IS NULL` after the winner commits, so exactly one
+      // caller gets the row back; the others get no row and no successor.
+      // $1 token, $2 successor (hex SHA-256), $3 now, $4 idle lifetime (s).
+      // The successor expires at min(now + idle lifetime, session expiry).
+      {"rotate_refresh_token",
+       "WITH spent AS ("
+       "  UPDATE refresh_tokens t SET used_at = $3 "
+       "  FROM refresh_families f, users u "
+       "  WHERE t.token_hash = decode($1, 'hex') AND t.used_at IS NULL AND t.expires_at > $3 "
+       "    AND f.id = t.family_id AND f.revoked_at IS NULL AND f.expires_at > $3 "
+       "    AND u.id = f.user_id AND u.is_active "
+       "  RETURNING t.family_id, LEAST($3::bigint + $4::bigint, f.expires_at) AS successor_expires_at, "
+       "    " TOLLGATE_USER_FIELDS("u.") "), "
+       "successor AS ("
+       "  INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) "
+       "  SELECT decode($2, 'hex'), family_id, $3, successor_expires_at FROM spent) "
+       "SELECT successor_expires_at, " TOLLGATE_USER_COLUMNS("") " FROM spent"},
       // Why a token could not be spent: unknown, expired, revoked, or spent
       // before (then: is the successor still unused, for the grace window?).
       {"inspect_refresh_token",
@@ -198,22 +212,23 @@ absl::StatusOr<RotatedSession> AccountStore::Rotate(const std::string& token_has
                                                     int64_t now,
                                                     const RefreshLifetimes& lifetimes) {
   return pool_.Run<RotatedSession>([&](pqxx::connection& conn) -> absl::StatusOr<RotatedSession> {
-    pqxx::work txn(conn);
-    const pqxx::result consumed = txn.exec_prepared("consume_refresh_token", token_hash_hex, now);
-    if (!consumed.empty()) {
-      RotatedSession session;
-      const std::string family_id = consumed[0][0].as<std::string>();
-      const int64_t session_expires_at = consumed[0][1].as<int64_t>();
-      session.user = RowToUser(consumed[0], 2);
-      session.refresh_expires_at = std::min(now + lifetimes.idle_seconds, session_expires_at);
-      txn.exec_prepared("insert_refresh_token", successor_hash_hex, family_id, now,
-                        session.refresh_expires_at);
-      txn.commit();
-      return session;
+    {
+      // The common case: one autocommitted statement.
+      pqxx::nontransaction rotation(conn);
+      const pqxx::result rotated = rotation.exec_prepared(
+          "rotate_refresh_token", token_hash_hex, successor_hash_hex, now, lifetimes.idle_seconds);
+      if (!rotated.empty()) {
+        RotatedSession session;
+        session.refresh_expires_at = rotated[0][0].as<int64_t>();
+        session.user = RowToUser(rotated[0], 1);
+        return session;
+      }
     }
 
-    // Not spendable. In READ COMMITTED this statement sees whatever the
-    // winner of a race committed, including its successor row.
+    pqxx::work txn(conn);
+    // Not spendable. The rotation above returned nothing only after any
+    // racing winner committed, so this transaction sees the winner's spend
+    // and its successor row.
     const pqxx::result rows =
         txn.exec_prepared("inspect_refresh_token", token_hash_hex, successor_hash_hex, now);
     if (rows.empty()) return InvalidRefreshToken();  // never issued by us

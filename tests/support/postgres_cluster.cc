@@ -147,10 +147,14 @@ bool IsValidDatabaseName(const std::string& name) {
 
 }  // namespace
 
-PostgresCluster::PostgresCluster(std::string bin_dir, std::string dir, bool as_postgres_user)
-    : bin_dir_(std::move(bin_dir)), dir_(std::move(dir)), as_postgres_user_(as_postgres_user) {}
+PostgresCluster::PostgresCluster(std::string bin_dir, std::string dir, bool as_postgres_user,
+                                 Durability durability)
+    : bin_dir_(std::move(bin_dir)),
+      dir_(std::move(dir)),
+      as_postgres_user_(as_postgres_user),
+      durability_(durability) {}
 
-absl::StatusOr<std::unique_ptr<PostgresCluster>> PostgresCluster::Start() {
+absl::StatusOr<std::unique_ptr<PostgresCluster>> PostgresCluster::Start(Durability durability) {
   absl::StatusOr<std::string> bin_dir = FindBinDir();
   if (!bin_dir.ok()) return bin_dir.status();
 
@@ -162,7 +166,7 @@ absl::StatusOr<std::unique_ptr<PostgresCluster>> PostgresCluster::Start() {
   // From here on the destructor removes the folder, whatever fails.
   const bool as_postgres_user = ::geteuid() == 0;
   std::unique_ptr<PostgresCluster> cluster(
-      new PostgresCluster(*std::move(bin_dir), dir_template, as_postgres_user));
+      new PostgresCluster(*std::move(bin_dir), dir_template, as_postgres_user, durability));
 
   if (as_postgres_user) {
     // initdb and postgres refuse to run as root.
@@ -241,9 +245,10 @@ absl::Status PostgresCluster::RunPostgresProgram(const std::string& program,
 
 absl::Status PostgresCluster::StartServer() {
   // -k: the Unix socket goes into our folder, not /var/run/postgresql (which
-  // may belong to a system cluster). fsync=off: throwaway data.
-  const std::string server_options = "-p " + std::to_string(port_) + " -k " + dir_ +
-                                     " -c listen_addresses=127.0.0.1 -c fsync=off";
+  // may belong to a system cluster).
+  std::string server_options =
+      "-p " + std::to_string(port_) + " -k " + dir_ + " -c listen_addresses=127.0.0.1";
+  if (durability_ == Durability::kThrowaway) server_options += " -c fsync=off";
   absl::Status status = RunPostgresProgram(
       "pg_ctl", {"start", "-D", data_dir(), "-l", server_log(), "-w", "-t",
                  std::to_string(kStartTimeoutSeconds), "-o", server_options});

@@ -18,17 +18,24 @@ namespace tollgate::testing {
 // binaries ($TOLLGATE_PG_BINDIR, else the newest /usr/lib/postgresql/*/bin,
 // else PATH). PostgreSQL refuses to run as root, so when the test runs as
 // root the folder is handed to the `postgres` user and every PostgreSQL
-// program runs as that user through runuser. Durability is off (fsync=off):
-// the data is thrown away anyway.
+// program runs as that user through runuser. Tests turn durability off
+// (fsync=off): the data is thrown away anyway. A benchmark that compares
+// against production asks for kDurable.
 //
 // Every failure is a status that says why (with the tail of the server log
 // or of the command's output): a test that needs PostgreSQL fails loudly, it
 // never skips. Only the server this object started is ever stopped.
 class PostgresCluster final {
  public:
+  enum class Durability {
+    kThrowaway,  // fsync=off
+    kDurable,    // PostgreSQL's defaults: fsync=on, synchronous_commit=on
+  };
+
   // initdb, start, wait until it accepts connections (at most 30 s), create
   // database `tollgate`.
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<PostgresCluster>> Start();
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<PostgresCluster>> Start(
+      Durability durability = Durability::kThrowaway);
 
   // Stops the server at once (immediate mode) if it runs, then removes the
   // folder.
@@ -54,7 +61,8 @@ class PostgresCluster final {
   [[nodiscard]] absl::Status StartAgain();
 
  private:
-  PostgresCluster(std::string bin_dir, std::string dir, bool as_postgres_user);
+  PostgresCluster(std::string bin_dir, std::string dir, bool as_postgres_user,
+                  Durability durability);
 
   // Runs bin_dir/program as the cluster's owner; output goes to the command
   // log, whose tail is in the status when it fails.
@@ -68,6 +76,7 @@ class PostgresCluster final {
   const std::string bin_dir_;
   const std::string dir_;
   const bool as_postgres_user_;
+  const Durability durability_;
   int port_ = 0;
   bool running_ = false;
   pid_t postmaster_pid_ = 0;  // from postmaster.pid after each start
