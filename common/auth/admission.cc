@@ -9,6 +9,12 @@
 namespace tollgate {
 namespace {
 
+// Fail closed: a call that no AuthInterceptor decided.
+Admission NotAdmitted() {
+  return Admission::Reject(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                                        "call was not admitted by the auth interceptor"));
+}
+
 // Verdicts of the calls in flight, by ServerContext address. Sharded so that
 // concurrent calls rarely share a lock.
 class AdmissionRegistry {
@@ -35,10 +41,7 @@ class AdmissionRegistry {
     Shard& shard = ShardFor(context);
     std::lock_guard<std::mutex> lock(shard.mutex);
     auto it = shard.entries.find(context);
-    if (it == shard.entries.end()) {
-      return Admission::Reject(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                                            "call was not admitted by the auth interceptor"));
-    }
+    if (it == shard.entries.end()) return NotAdmitted();
     return it->second.admission;
   }
 
@@ -62,6 +65,10 @@ class AdmissionRegistry {
 }  // namespace
 
 Admission AdmissionOf(const grpc::ServerContextBase* context) {
+  if (const auto* own = dynamic_cast<const AdmittingServerContext*>(context)) {
+    if (own->admission_.has_value()) return *own->admission_;
+    return NotAdmitted();
+  }
   return AdmissionRegistry::Instance().Find(context);
 }
 

@@ -4,6 +4,7 @@
 #include <grpcpp/support/status.h>
 
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "common/token/identity.h"
@@ -31,6 +32,25 @@ class Admission {
 
   std::shared_ptr<const Identity> caller_;
   grpc::Status rejection_;
+};
+
+class AuthInterceptor;
+class AuthInterceptorFactory;
+
+// The server context of every callback-API call on a server that
+// InstallAuthInterceptor set up: it carries the call's own Admission. The
+// interceptor factory decides an admitted call while creating the call's
+// interceptors and stores the verdict here, so such a call runs with no
+// interceptor at all, and the guard reads the verdict without a lookup.
+// Refused calls (and calls on servers without it, such as sync-API ones)
+// keep the full AuthInterceptor.
+class AdmittingServerContext final : public grpc::CallbackServerContext {
+ private:
+  friend class AuthInterceptor;
+  friend class AuthInterceptorFactory;
+  friend Admission AdmissionOf(const grpc::ServerContextBase* context);
+
+  std::optional<Admission> admission_;  // unset until the interceptor decides
 };
 
 // THE GUARD. Every protected handler begins with it and returns at once when

@@ -234,7 +234,23 @@ struct CallResult {
   std::vector<std::string> challenges;  // every `www-authenticate` trailer
 };
 
-class AuthInterceptorTest : public ::testing::Test {
+// How the server installs the interceptor. Every test runs both ways.
+enum class InstallPath {
+  // InstallAuthInterceptor: AdmittingServerContext, and an admitted call is
+  // decided while its interceptors are created and gets none.
+  kInstallAuthInterceptor,
+  // Only the AuthInterceptorFactory, on gRPC's own contexts: every call gets
+  // an AuthInterceptor, and verdicts go through the registry (what a
+  // sync-API server gets).
+  kFactoryOnly,
+};
+
+std::string PathName(const ::testing::TestParamInfo<InstallPath>& info) {
+  return info.param == InstallPath::kInstallAuthInterceptor ? "InstallAuthInterceptor"
+                                                            : "FactoryOnly";
+}
+
+class AuthInterceptorTest : public ::testing::TestWithParam<InstallPath> {
  protected:
   static void SetUpTestSuite() {
     signing_key_ = new Jwk(tollgate::testing::GenerateKey(JwsAlgorithm::kES256));
@@ -271,10 +287,17 @@ class AuthInterceptorTest : public ::testing::Test {
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(service_.get());
+    factory_ = nullptr;
     if (interception == Interception::kInstalled) {
-      std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
-      factories.push_back(std::make_unique<AuthInterceptorFactory>(*authenticator_));
-      builder.experimental().SetInterceptorCreators(std::move(factories));
+      if (GetParam() == InstallPath::kInstallAuthInterceptor) {
+        factory_ = &InstallAuthInterceptor(builder, *authenticator_);
+      } else {
+        auto factory = std::make_unique<AuthInterceptorFactory>(*authenticator_);
+        factory_ = factory.get();
+        std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
+        factories.push_back(std::move(factory));
+        builder.experimental().SetInterceptorCreators(std::move(factories));
+      }
     }
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
@@ -381,6 +404,7 @@ class AuthInterceptorTest : public ::testing::Test {
   std::unique_ptr<BearerAuthenticator> authenticator_;
   std::unique_ptr<PolicyTestServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
+  const AuthInterceptorFactory* factory_ = nullptr;  // owned by server_
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<PolicyTestService::Stub> stub_;
 };
@@ -390,34 +414,34 @@ Jwk* AuthInterceptorTest::rotated_key_ = nullptr;
 
 // ---- Admitted calls ----
 
-TEST_F(AuthInterceptorTest, AdmitsGuardedCallAndHandsTheIdentityToTheHandler) {
+TEST_P(AuthInterceptorTest, AdmitsGuardedCallAndHandsTheIdentityToTheHandler) {
   StartServer();
   ExpectAnswered(CallGuarded({BearerFor({"user"}, "user-42")}));
   EXPECT_EQ(service_->guarded_runs(), 1);
   EXPECT_EQ(service_->CallerOf(kValue), "user-42");
 }
 
-TEST_F(AuthInterceptorTest, AdmitsOpenCallWithoutTokenAsAnonymous) {
+TEST_P(AuthInterceptorTest, AdmitsOpenCallWithoutTokenAsAnonymous) {
   StartServer();
   ExpectAnswered(CallOpen());
   EXPECT_EQ(service_->open_runs(), 1);
   EXPECT_EQ(service_->CallerOf(kValue), "<none>");
 }
 
-TEST_F(AuthInterceptorTest, AdmitsOpenCallWithGarbageTokenAsAnonymous) {
+TEST_P(AuthInterceptorTest, AdmitsOpenCallWithGarbageTokenAsAnonymous) {
   StartServer();
   ExpectAnswered(CallOpen({"Bearer garbage"}));
   EXPECT_EQ(service_->open_runs(), 1);
   EXPECT_EQ(service_->CallerOf(kValue), "<none>");
 }
 
-TEST_F(AuthInterceptorTest, AdmitsOpenCallWithValidTokenWithItsIdentity) {
+TEST_P(AuthInterceptorTest, AdmitsOpenCallWithValidTokenWithItsIdentity) {
   StartServer();
   ExpectAnswered(CallOpen({BearerFor({}, "user-7")}));
   EXPECT_EQ(service_->CallerOf(kValue), "user-7");
 }
 
-TEST_F(AuthInterceptorTest, HealthCheckAnswersWithoutToken) {
+TEST_P(AuthInterceptorTest, HealthCheckAnswersWithoutToken) {
   StartServer();
   grpc::GenericStub generic(channel_);
   grpc::ClientContext context;
@@ -442,28 +466,70 @@ TEST_F(AuthInterceptorTest, HealthCheckAnswersWithoutToken) {
   EXPECT_EQ(bytes, std::string("\x08\x01", 2));  // HealthCheckResponse{status: SERVING}
 }
 
+// gRPC serves a method that no service registered through a generic
+// callback handler, with a context of its own kind; the server must refuse
+// the call and later release that context cleanly (the server stops in
+// TearDown, then once more here).
+TEST_P(AuthInterceptorTest, RefusesAnUnregisteredMethodAndStopsCleanly) {
+  StartServer();
+  grpc::GenericStub generic(channel_);
+  for (const bool with_token : {false, true}) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + seconds(10));
+    if (with_token) context.AddMetadata("authorization", BearerFor({"admin"}, "user-1"));
+    grpc::Slice empty_message("", 0);
+    grpc::ByteBuffer request(&empty_message, 1);
+    grpc::ByteBuffer response;
+    std::promise<grpc::Status> done;
+    generic.UnaryCall(&context, "/tollgate.testing.PolicyTestService/NotAMethod",
+                      grpc::StubOptions(), &request, &response,
+                      [&done](grpc::Status status) { done.set_value(status); });
+    std::future<grpc::Status> status = done.get_future();
+    ASSERT_EQ(status.wait_for(seconds(10)), std::future_status::ready);
+    const grpc::Status result = status.get();
+    EXPECT_EQ(result.error_code(), grpc::StatusCode::PERMISSION_DENIED) << with_token;
+    EXPECT_EQ(result.error_message(),
+              "method tollgate.testing.PolicyTestService/NotAMethod is not in the access policy");
+  }
+  StopServer();
+}
+
+TEST_P(AuthInterceptorTest, AdmittedCallsRunWithoutAnInterceptorOnAdmittingContexts) {
+  StartServer();
+  // A refusal always gets its interceptor: it must change the status.
+  tollgate::testing::TokenMinter forger(rotated_key_->WithKid(signing_key_->kid()));
+  ExpectRefused(CallGuarded({"Bearer " + forger.Mint({"user"}, kNow)}),
+                grpc::StatusCode::UNAUTHENTICATED, "invalid token: bad signature",
+                {Challenge("invalid token: bad signature")});
+  for (int i = 0; i < 3; ++i) ExpectAnswered(CallGuarded({BearerFor({"user"}, "user-42")}));
+  ASSERT_NE(factory_, nullptr);
+  EXPECT_EQ(factory_->interceptors_created(),
+            GetParam() == InstallPath::kInstallAuthInterceptor ? 1u : 4u);
+  EXPECT_EQ(service_->guarded_runs(), 3);
+}
+
 // ---- Refused calls ----
 
-TEST_F(AuthInterceptorTest, RefusesGuardedCallWithoutAuthorization) {
+TEST_P(AuthInterceptorTest, RefusesGuardedCallWithoutAuthorization) {
   StartServer();
   ExpectRefused(CallGuarded(), grpc::StatusCode::UNAUTHENTICATED, kMissingMessage,
                 {Challenge(kMissingMessage)});
 }
 
-TEST_F(AuthInterceptorTest, RefusesGuardedCallWithBasicScheme) {
+TEST_P(AuthInterceptorTest, RefusesGuardedCallWithBasicScheme) {
   StartServer();
   ExpectRefused(CallGuarded({"Basic dXNlcjpwYXNz"}), grpc::StatusCode::UNAUTHENTICATED,
                 kMalformedMessage, {Challenge(kMalformedMessage)});
 }
 
-TEST_F(AuthInterceptorTest, RefusesGuardedCallWithTwoAuthorizationValues) {
+TEST_P(AuthInterceptorTest, RefusesGuardedCallWithTwoAuthorizationValues) {
   StartServer();
   const std::string bearer = BearerFor({"user"});
   ExpectRefused(CallGuarded({bearer, bearer}), grpc::StatusCode::UNAUTHENTICATED,
                 kMalformedMessage, {Challenge(kMalformedMessage)});
 }
 
-TEST_F(AuthInterceptorTest, RefusesGuardedCallWithBadSignature) {
+TEST_P(AuthInterceptorTest, RefusesGuardedCallWithBadSignature) {
   StartServer();
   tollgate::testing::TokenMinter forger(rotated_key_->WithKid(signing_key_->kid()));
   ExpectRefused(CallGuarded({"Bearer " + forger.Mint({"user"}, kNow)}),
@@ -471,7 +537,7 @@ TEST_F(AuthInterceptorTest, RefusesGuardedCallWithBadSignature) {
                 {Challenge("invalid token: bad signature")});
 }
 
-TEST_F(AuthInterceptorTest, RefusesGuardedCallWithExpiredToken) {
+TEST_P(AuthInterceptorTest, RefusesGuardedCallWithExpiredToken) {
   StartServer();
   const std::string bearer = BearerFor({"user"});
   clock_.Set(kNow + kTtl + kLeeway);
@@ -479,14 +545,14 @@ TEST_F(AuthInterceptorTest, RefusesGuardedCallWithExpiredToken) {
                 {Challenge("token expired")});
 }
 
-TEST_F(AuthInterceptorTest, RefusesGuardedCallWithoutTheRoleAsPermissionDenied) {
+TEST_P(AuthInterceptorTest, RefusesGuardedCallWithoutTheRoleAsPermissionDenied) {
   StartServer();
   const std::string message = "method tollgate.testing.PolicyTestService/Guarded requires role 'user'";
   ExpectRefused(CallGuarded({BearerFor({"admin"})}), grpc::StatusCode::PERMISSION_DENIED, message,
                 {"Bearer error=\"insufficient_scope\", error_description=\"" + message + "\""});
 }
 
-TEST_F(AuthInterceptorTest, RefusesMethodWithoutOptionEvenWithValidToken) {
+TEST_P(AuthInterceptorTest, RefusesMethodWithoutOptionEvenWithValidToken) {
   StartServer();
   ExpectRefused(CallUnannotated({BearerFor({"user", "admin"})}),
                 grpc::StatusCode::PERMISSION_DENIED,
@@ -494,14 +560,14 @@ TEST_F(AuthInterceptorTest, RefusesMethodWithoutOptionEvenWithValidToken) {
                 {});
 }
 
-TEST_F(AuthInterceptorTest, RefusesMethodWithoutOptionWithoutToken) {
+TEST_P(AuthInterceptorTest, RefusesMethodWithoutOptionWithoutToken) {
   StartServer();
   ExpectRefused(CallUnannotated(), grpc::StatusCode::PERMISSION_DENIED,
                 "method tollgate.testing.PolicyTestService/Unannotated is not in the access policy",
                 {});
 }
 
-TEST_F(AuthInterceptorTest, RefusedCallLeavesNextCallOnTheSameChannelUnaffected) {
+TEST_P(AuthInterceptorTest, RefusedCallLeavesNextCallOnTheSameChannelUnaffected) {
   StartServer();
   ExpectRefused(CallGuarded(), grpc::StatusCode::UNAUTHENTICATED, kMissingMessage,
                 {Challenge(kMissingMessage)});
@@ -511,7 +577,7 @@ TEST_F(AuthInterceptorTest, RefusedCallLeavesNextCallOnTheSameChannelUnaffected)
 
 // ---- The backstop: a handler that forgot its guard ----
 
-TEST_F(AuthInterceptorTest, CancelsTheAnswerOfAHandlerThatSkipsItsGuard) {
+TEST_P(AuthInterceptorTest, CancelsTheAnswerOfAHandlerThatSkipsItsGuard) {
   StartServer(Handlers::kSkipGuard);
   const CallResult result = CallGuarded();
   // The business logic did run (that is the handler's bug) ...
@@ -523,7 +589,7 @@ TEST_F(AuthInterceptorTest, CancelsTheAnswerOfAHandlerThatSkipsItsGuard) {
   EXPECT_EQ(result.value, 0);
 }
 
-TEST_F(AuthInterceptorTest, CancelsTheAnswerOfAnUnguardedMethodOutsideThePolicy) {
+TEST_P(AuthInterceptorTest, CancelsTheAnswerOfAnUnguardedMethodOutsideThePolicy) {
   StartServer(Handlers::kSkipGuard);
   const CallResult result = CallUnannotated({BearerFor({"user"})});
   EXPECT_EQ(service_->unannotated_runs(), 1);
@@ -534,14 +600,14 @@ TEST_F(AuthInterceptorTest, CancelsTheAnswerOfAnUnguardedMethodOutsideThePolicy)
   EXPECT_EQ(result.value, 0);
 }
 
-TEST_F(AuthInterceptorTest, UnguardedHandlerStillAnswersAdmittedCalls) {
+TEST_P(AuthInterceptorTest, UnguardedHandlerStillAnswersAdmittedCalls) {
   StartServer(Handlers::kSkipGuard);
   ExpectAnswered(CallGuarded({BearerFor({"user"})}));
 }
 
 // ---- The guard without an interceptor ----
 
-TEST_F(AuthInterceptorTest, GuardRefusesEveryCallOnAServerWithoutTheInterceptor) {
+TEST_P(AuthInterceptorTest, GuardRefusesEveryCallOnAServerWithoutTheInterceptor) {
   StartServer(Handlers::kGuarded, Interception::kNone);
   const std::string message = "call was not admitted by the auth interceptor";
   ExpectRefused(CallOpen(), grpc::StatusCode::PERMISSION_DENIED, message, {});
@@ -551,7 +617,7 @@ TEST_F(AuthInterceptorTest, GuardRefusesEveryCallOnAServerWithoutTheInterceptor)
 
 // ---- Unknown kid: the call parks until the KeySource answers ----
 
-TEST_F(AuthInterceptorTest, AdmitsTokenOfARotatedKeyOnceTheKeySourceFetchedIt) {
+TEST_P(AuthInterceptorTest, AdmitsTokenOfARotatedKeyOnceTheKeySourceFetchedIt) {
   DeferringKeySource& keys = StartServerWithKeys(std::make_unique<DeferringKeySource>(
       *JwkSet::FromKeys({*signing_key_}), milliseconds(20),
       *JwkSet::FromKeys({*signing_key_, *rotated_key_})));
@@ -560,7 +626,7 @@ TEST_F(AuthInterceptorTest, AdmitsTokenOfARotatedKeyOnceTheKeySourceFetchedIt) {
   EXPECT_EQ(service_->guarded_runs(), 1);
 }
 
-TEST_F(AuthInterceptorTest, RefusesUnknownKidWhenTheKeySourceHasNothingNew) {
+TEST_P(AuthInterceptorTest, RefusesUnknownKidWhenTheKeySourceHasNothingNew) {
   DeferringKeySource& keys = StartServerWithKeys(
       std::make_unique<DeferringKeySource>(*JwkSet::FromKeys({*signing_key_}), milliseconds(20)));
   ExpectRefused(CallGuarded({BearerWithRotatedKey()}), grpc::StatusCode::UNAUTHENTICATED,
@@ -568,7 +634,7 @@ TEST_F(AuthInterceptorTest, RefusesUnknownKidWhenTheKeySourceHasNothingNew) {
   EXPECT_EQ(keys.requests(), 1);
 }
 
-TEST_F(AuthInterceptorTest, ShutdownCompletesWithCallsParkedOnUnknownKid) {
+TEST_P(AuthInterceptorTest, ShutdownCompletesWithCallsParkedOnUnknownKid) {
   constexpr int kCalls = 3;
   DeferringKeySource& keys = StartServerWithKeys(
       std::make_unique<DeferringKeySource>(*JwkSet::FromKeys({*signing_key_}), milliseconds(1000)));
@@ -596,7 +662,7 @@ TEST_F(AuthInterceptorTest, ShutdownCompletesWithCallsParkedOnUnknownKid) {
   EXPECT_EQ(service_->guarded_runs(), 0);
 }
 
-TEST_F(AuthInterceptorTest, ShutdownWithDeadlineCompletesWithCallsParkedOnUnknownKid) {
+TEST_P(AuthInterceptorTest, ShutdownWithDeadlineCompletesWithCallsParkedOnUnknownKid) {
   constexpr int kCalls = 3;
   DeferringKeySource& keys = StartServerWithKeys(
       std::make_unique<DeferringKeySource>(*JwkSet::FromKeys({*signing_key_}), milliseconds(1000)));
@@ -631,7 +697,7 @@ TEST_F(AuthInterceptorTest, ShutdownWithDeadlineCompletesWithCallsParkedOnUnknow
 
 // ---- Concurrency: each call's guard sees its own verdict ----
 
-TEST_F(AuthInterceptorTest, ConcurrentCallsEachSeeTheirOwnIdentity) {
+TEST_P(AuthInterceptorTest, ConcurrentCallsEachSeeTheirOwnIdentity) {
   StartServer();
   constexpr int kThreads = 8;
   constexpr int kCallsPerThread = 25;
@@ -669,6 +735,11 @@ TEST_F(AuthInterceptorTest, ConcurrentCallsEachSeeTheirOwnIdentity) {
     EXPECT_EQ(service_->CallerOf(t * 1000), std::nullopt);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(BothPaths, AuthInterceptorTest,
+                         ::testing::Values(InstallPath::kInstallAuthInterceptor,
+                                           InstallPath::kFactoryOnly),
+                         PathName);
 
 }  // namespace
 }  // namespace tollgate
