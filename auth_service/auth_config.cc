@@ -52,6 +52,10 @@ constexpr Setting kSessionTtl{"session-ttl", "AUTH_SESSION_TTL", "2592000", "",
                               "session (refresh family) absolute lifetime, seconds [1, 1 year]"};
 constexpr Setting kRefreshGrace{"refresh-grace", "AUTH_REFRESH_GRACE", "10", "",
                                 "retry window for a lost Refresh reply, seconds [0, 300]"};
+constexpr Setting kSessionPurgeInterval{
+    "session-purge-interval", "AUTH_SESSION_PURGE_INTERVAL", "3600", "",
+    "how often ended sessions (a day past expiry or revocation) are deleted, seconds "
+    "[0 = never, 86400]"};
 constexpr Setting kBootstrapAdminEmail{"bootstrap-admin-email", "AUTH_BOOTSTRAP_ADMIN_EMAIL", "",
                                        "unset", "first admin: created or promoted at start-up"};
 constexpr Setting kBootstrapAdminPassword{"bootstrap-admin-password",
@@ -75,7 +79,8 @@ constexpr Setting kDatabasePoolSize{"database-pool-size", "AUTH_DATABASE_POOL_SI
 constexpr const Setting* kSettings[] = {
     &kListen,      &kDatabaseUrl,   &kSigningKeys,        &kJwtSecretKey,
     &kTokenIssuer, &kTokenAudience, &kTokenLeeway,        &kAccessTtl,
-    &kRefreshIdleTtl, &kSessionTtl, &kRefreshGrace,       &kBootstrapAdminEmail,
+    &kRefreshIdleTtl, &kSessionTtl, &kRefreshGrace,       &kSessionPurgeInterval,
+    &kBootstrapAdminEmail,
     &kBootstrapAdminPassword,       &kHttpListen,    &kArgon2MemoryKib,   &kArgon2Iterations,
     &kHashThreads, &kHashQueue,     &kDatabasePoolSize,
 };
@@ -162,6 +167,7 @@ absl::StatusOr<AuthConfig> AuthConfig::FromFlagsAndEnv(int argc, char** argv,
            SecondsSetting{kSessionTtl, 1, kOneYear, config.session_ttl_seconds},
            SecondsSetting{kRefreshIdleTtl, 1, kOneYear, config.refresh_idle_ttl_seconds},
            SecondsSetting{kRefreshGrace, 0, 300, config.refresh_grace_seconds},
+           SecondsSetting{kSessionPurgeInterval, 0, kOneDay, config.session_purge_interval_seconds},
        }) {
     absl::StatusOr<int64_t> seconds = ParseSeconds(*raw, s.setting, s.min_seconds, s.max_seconds);
     if (!seconds.ok()) return seconds.status();

@@ -31,6 +31,7 @@ struct AuthConfig {
   int64_t refresh_idle_ttl_seconds = 0;         // AUTH_REFRESH_IDLE_TTL
   int64_t session_ttl_seconds = 0;              // AUTH_SESSION_TTL
   int64_t refresh_grace_seconds = 0;            // AUTH_REFRESH_GRACE
+  int64_t session_purge_interval_seconds = 0;   // AUTH_SESSION_PURGE_INTERVAL; 0: never
   std::string bootstrap_admin_email;            // AUTH_BOOTSTRAP_ADMIN_EMAIL; empty: none
   std::string bootstrap_admin_password;         // AUTH_BOOTSTRAP_ADMIN_PASSWORD. Never log.
   std::string http_listen_address;              // AUTH_HTTP_LISTEN; empty: off

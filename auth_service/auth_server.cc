@@ -162,8 +162,34 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
     return absl::UnavailableError("cannot listen on " + config.listen_address);
   }
   server->server_->GetHealthCheckService()->SetServingStatus(true);
+  server->clock_ = &clock;
   server->health_watcher_ = std::thread([raw = server.get()] { raw->WatchHealth(); });
+  if (config.session_purge_interval_seconds > 0) {
+    server->session_janitor_ = std::thread(
+        [raw = server.get(), interval = std::chrono::seconds(config.session_purge_interval_seconds)] {
+          raw->PurgeEndedSessions(interval);
+        });
+  }
   return server;
+}
+
+bool AuthServer::SleepUnlessStopping(std::chrono::milliseconds duration) {
+  std::unique_lock<std::mutex> lock(stop_mutex_);
+  return !stop_requested_.wait_for(lock, duration, [this] { return stopping_.load(); });
+}
+
+void AuthServer::PurgeEndedSessions(std::chrono::seconds interval) {
+  // Every replica runs one; two purging at once only delete fewer rows each.
+  while (SleepUnlessStopping(interval)) {
+    const int64_t ended_before = clock_->NowUnixSeconds() - kEndedSessionRetentionSeconds;
+    const absl::StatusOr<int64_t> purged = store_->PurgeEndedSessions(ended_before);
+    if (!purged.ok()) {
+      // The database may be down; the next round tries again.
+      std::cerr << "auth: session purge failed: " << purged.status().message() << "\n";
+    } else if (*purged > 0) {
+      std::cerr << "auth: purged " << *purged << " ended sessions\n";
+    }
+  }
 }
 
 void AuthServer::WatchHealth() {
@@ -176,15 +202,18 @@ void AuthServer::WatchHealth() {
       std::cerr << "auth: database " << (serving ? "reachable again: SERVING" : "unreachable: NOT_SERVING")
                 << "\n";
     }
-    for (int i = 0; i < 10 && !stopping_.load(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    if (!SleepUnlessStopping(std::chrono::seconds(1))) return;
   }
 }
 
 void AuthServer::Shutdown(std::chrono::milliseconds drain) {
-  if (stopping_.exchange(true)) return;
+  {
+    std::lock_guard<std::mutex> lock(stop_mutex_);
+    if (stopping_.exchange(true)) return;
+  }
+  stop_requested_.notify_all();
   if (health_watcher_.joinable()) health_watcher_.join();
+  if (session_janitor_.joinable()) session_janitor_.join();
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + drain);
 }
 

@@ -3,7 +3,10 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -23,8 +26,13 @@
 namespace tollgate::auth {
 
 // The whole AuthService process minus main(): database pool and migrations,
-// keys, pools, the gRPC server with health and reflection, and a health
-// watcher that reports NOT_SERVING while PostgreSQL is unreachable.
+// keys, pools, the gRPC server with health and reflection, a health watcher
+// that reports NOT_SERVING while PostgreSQL is unreachable, and a session
+// janitor that deletes ended login sessions.
+//
+// How long an ended session (past its absolute lifetime, or revoked) is
+// kept before the janitor deletes it, for whoever investigates an incident.
+inline constexpr int64_t kEndedSessionRetentionSeconds = 24 * 60 * 60;
 class AuthServer final {
  public:
   // Applies migrations (waiting up to `database_wait_seconds` for PostgreSQL
@@ -44,6 +52,9 @@ class AuthServer final {
  private:
   AuthServer() = default;
   void WatchHealth();
+  void PurgeEndedSessions(std::chrono::seconds interval);
+  // Sleeps up to `duration`; false once Shutdown() began.
+  bool SleepUnlessStopping(std::chrono::milliseconds duration);
 
   OpenSslRandomSource random_;
   std::unique_ptr<PostgresPool> database_;
@@ -61,8 +72,12 @@ class AuthServer final {
   std::unique_ptr<BearerAuthenticator> authenticator_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  const Clock* clock_ = nullptr;
   std::atomic<bool> stopping_{false};
+  std::mutex stop_mutex_;
+  std::condition_variable stop_requested_;
   std::thread health_watcher_;
+  std::thread session_janitor_;  // not started when the interval is 0
 };
 
 }  // namespace tollgate::auth

@@ -119,6 +119,13 @@ std::vector<std::pair<std::string, std::string>> AccountStore::PreparedStatement
        "UPDATE refresh_families SET revoked_at = $2 WHERE revoked_at IS NULL AND user_id = "
        "  (SELECT f.user_id FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id "
        "   WHERE t.token_hash = decode($1, 'hex'))"},
+      // One batch of the janitor: login sessions that ended (absolute
+      // lifetime over, or revoked) before $1, with their tokens (cascade).
+      {"purge_ended_sessions",
+       "DELETE FROM refresh_families WHERE id IN ("
+       "  SELECT id FROM refresh_families WHERE expires_at < $1 "
+       "  UNION SELECT id FROM refresh_families WHERE revoked_at < $1 "
+       "  LIMIT $2)"},
       {"insert_shared_secret",
        "INSERT INTO server_secrets (name, value) VALUES ($1, decode($2, 'hex')) "
        "ON CONFLICT (name) DO NOTHING"},
@@ -266,6 +273,23 @@ absl::Status AccountStore::RevokeSessions(const std::string& token_hash_hex, boo
         return true;
       })
       .status();
+}
+
+absl::StatusOr<int64_t> AccountStore::PurgeEndedSessions(int64_t ended_before, int batch_size) {
+  int64_t purged = 0;
+  while (true) {
+    // One short autocommitted statement per batch: no long transaction, no
+    // lock on more rows than a batch.
+    absl::StatusOr<int64_t> batch =
+        pool_.Run<int64_t>([&](pqxx::connection& conn) -> absl::StatusOr<int64_t> {
+          pqxx::nontransaction txn(conn);
+          return static_cast<int64_t>(
+              txn.exec_prepared("purge_ended_sessions", ended_before, batch_size).affected_rows());
+        });
+    if (!batch.ok()) return batch.status();
+    purged += *batch;
+    if (*batch < batch_size) return purged;
+  }
 }
 
 absl::StatusOr<std::string> AccountStore::SharedSecret(const std::string& name,

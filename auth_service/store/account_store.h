@@ -87,8 +87,8 @@ class AccountStore final {
                                                      const RefreshLifetimes& lifetimes);
 
   // Spends `token_hash_hex` and records `successor_hash_hex` in one
-  // transaction, exactly once however many callers race (one conditional
-  // UPDATE). A caller that lost the race, or retries within the grace
+  // statement, exactly once however many callers race (a conditional
+  // UPDATE and the INSERT of the successor in one CTE). A caller that lost the race, or retries within the grace
   // window while the successor is unused, gets the same session back (the
   // caller then returns the same successor it derived). A spent token past
   // that is reuse: the whole family is revoked.
@@ -100,6 +100,14 @@ class AccountStore final {
   // tokens (RFC 7009).
   [[nodiscard]] absl::Status RevokeSessions(const std::string& token_hash_hex, bool all_sessions,
                                             int64_t now);
+
+  // Deletes the login sessions (refresh families, with their tokens) that
+  // ended before `ended_before`: past their absolute lifetime, or revoked.
+  // Works in batches of `batch_size` families; returns how many went. A
+  // session that ended by idle expiry goes once its absolute lifetime is
+  // over. Live sessions keep their spent tokens: reuse detection needs them.
+  [[nodiscard]] absl::StatusOr<int64_t> PurgeEndedSessions(int64_t ended_before,
+                                                           int batch_size = 1000);
 
   // A secret shared by every replica: created once with `candidate_hex` (first
   // writer wins), then read back by everybody.

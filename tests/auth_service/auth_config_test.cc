@@ -59,6 +59,7 @@ TEST_F(AuthConfigTest, UsesSpecDefaultsWhenOnlyRequiredSettingsAreGiven) {
   EXPECT_EQ(config->refresh_idle_ttl_seconds, 604800);
   EXPECT_EQ(config->session_ttl_seconds, 2592000);
   EXPECT_EQ(config->refresh_grace_seconds, 10);
+  EXPECT_EQ(config->session_purge_interval_seconds, 3600);
   EXPECT_EQ(config->bootstrap_admin_email, "");
   EXPECT_EQ(config->http_listen_address, "");
 }
@@ -134,12 +135,16 @@ TEST_F(AuthConfigTest, RejectsSecondsOutsideTheirRange) {
   ExpectInvalid(Parse({"--token-leeway=301"}), "TOKEN_LEEWAY");
   ExpectInvalid(Parse({"--refresh-grace=12s"}), "AUTH_REFRESH_GRACE");
   ExpectInvalid(Parse({"--session-ttl=31536001"}), "AUTH_SESSION_TTL");
+  ExpectInvalid(Parse({"--session-purge-interval=86401"}), "AUTH_SESSION_PURGE_INTERVAL");
+  ExpectInvalid(Parse({"--session-purge-interval=-1"}), "AUTH_SESSION_PURGE_INTERVAL");
 }
 
 TEST_F(AuthConfigTest, AcceptsSecondsAtTheEdgesOfTheirRange) {
   absl::StatusOr<AuthConfig> config =
-      Parse({"--access-ttl=86400", "--token-leeway=0", "--refresh-grace=300"});
+      Parse({"--access-ttl=86400", "--token-leeway=0", "--refresh-grace=300",
+             "--session-purge-interval=0"});
   ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->session_purge_interval_seconds, 0);  // never
   EXPECT_EQ(config->access_ttl_seconds, 86400);
   EXPECT_EQ(config->token_leeway_seconds, 0);
   EXPECT_EQ(config->refresh_grace_seconds, 300);

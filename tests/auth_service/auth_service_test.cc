@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <pqxx/pqxx>
 
 #include "auth_service/auth_server.h"
@@ -103,6 +105,29 @@ class AuthServiceTest : public testing::PostgresSuite {
     pqxx::work txn(conn);
     txn.exec(statement);
     txn.commit();
+  }
+  // "families|tokens" of the account with this email, as stored.
+  std::string StoredSessions(const std::string& email) {
+    pqxx::connection conn(cluster_->url());
+    pqxx::work txn(conn);
+    const pqxx::row row = txn.exec_params1(
+        "SELECT (SELECT count(*) FROM refresh_families f JOIN users u ON u.id = f.user_id "
+        "        WHERE u.email = $1), "
+        "       (SELECT count(*) FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id "
+        "        JOIN users u ON u.id = f.user_id WHERE u.email = $1)",
+        email);
+    return row[0].as<std::string>() + "|" + row[1].as<std::string>();
+  }
+  // Polls until StoredSessions(email) is `expected` (the janitor runs every
+  // second here), at most 10 s; returns the last value seen.
+  std::string AwaitStoredSessions(const std::string& email, const std::string& expected) {
+    std::string seen;
+    for (int i = 0; i < 100; ++i) {
+      seen = StoredSessions(email);
+      if (seen == expected) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return seen;
   }
   static void ExpectStatus(const grpc::Status& status, grpc::StatusCode code,
                            const std::string& message_part = "") {
@@ -452,6 +477,43 @@ TEST_F(AuthServiceTest, OwnProtectedMethodsAreGuardedByTheInterceptor) {
     EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
     EXPECT_EQ(status.error_message(), "token expired");
   }
+}
+
+TEST_F(AuthServiceTest, JanitorDeletesSessionsADayAfterTheyEndedAndKeepsLiveOnes) {
+  config_.session_ttl_seconds = 7 * 86400;
+  config_.session_purge_interval_seconds = 1;
+  StartServer();
+
+  // C: a session whose absolute lifetime ends, then a day and more passes.
+  const std::string expired_email = NewEmail();
+  const AuthResponse registered = RegisterOrDie(expired_email);
+  AuthResponse expired;
+  ASSERT_TRUE(Refresh(registered.refresh_token(), &expired).ok());
+  clock_.Advance(7 * 86400 + kEndedSessionRetentionSeconds + 1);
+
+  // A: live. B: logged out (revoked) just now.
+  const std::string live_email = NewEmail();
+  const std::string revoked_email = NewEmail();
+  const AuthResponse live = RegisterOrDie(live_email);
+  const AuthResponse revoked = RegisterOrDie(revoked_email);
+  ASSERT_TRUE(Logout(revoked.refresh_token(), false).ok());
+
+  // C goes with both its tokens (the spent one and its successor).
+  EXPECT_EQ(AwaitStoredSessions(expired_email, "0|0"), "0|0");
+  EXPECT_EQ(StoredSessions(live_email), "1|1");
+  EXPECT_EQ(StoredSessions(revoked_email), "1|1");  // revoked less than a day ago
+  AuthResponse unused;
+  ExpectStatus(Refresh(expired.refresh_token(), &unused), grpc::StatusCode::UNAUTHENTICATED,
+               "invalid refresh token");
+
+  // A day later the revoked session goes too. The live one stays until its
+  // absolute lifetime is over, although its token has idled out.
+  clock_.Advance(kEndedSessionRetentionSeconds + 1);
+  EXPECT_EQ(AwaitStoredSessions(revoked_email, "0|0"), "0|0");
+  EXPECT_EQ(StoredSessions(live_email), "1|1");
+  // The accounts themselves stay.
+  AuthResponse login;
+  EXPECT_TRUE(Login(expired_email, kPassword, &login).ok());
 }
 
 }  // namespace

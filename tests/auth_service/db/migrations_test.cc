@@ -84,8 +84,10 @@ TEST_F(MigrationsTest, EmptyDatabaseGetsEveryTableAndEveryVersion) {
   EXPECT_EQ(Query(url, "SELECT to_regclass('users') IS NOT NULL, to_regclass('refresh_families') IS NOT NULL, "
                        "to_regclass('refresh_tokens') IS NOT NULL, to_regclass('server_secrets') IS NOT NULL, "
                        "to_regclass('refresh_families_user_id') IS NOT NULL, "
-                       "to_regclass('refresh_tokens_family_id') IS NOT NULL"),
-            std::vector<std::string>{"t|t|t|t|t|t"});
+                       "to_regclass('refresh_tokens_family_id') IS NOT NULL, "
+                       "to_regclass('refresh_families_expires_at') IS NOT NULL, "
+                       "to_regclass('refresh_families_revoked_at') IS NOT NULL"),
+            std::vector<std::string>{"t|t|t|t|t|t|t|t"});
   EXPECT_EQ(Query(url, "SELECT version, name FROM schema_migrations ORDER BY version"),
             EmbeddedVersions());
   // The column names and types other code queries by.
