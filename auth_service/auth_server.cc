@@ -3,8 +3,10 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <random>
 #include <pqxx/pqxx>
 
 #include "auth_service/db/migrations.h"
@@ -179,10 +181,18 @@ bool AuthServer::SleepUnlessStopping(std::chrono::milliseconds duration) {
 }
 
 void AuthServer::PurgeEndedSessions(std::chrono::seconds interval) {
-  // Every replica runs one; two purging at once only delete fewer rows each.
-  while (SleepUnlessStopping(interval)) {
+  // Every replica runs a janitor; the store lets one purge at a time. The
+  // first round comes soon after start (replicas restarted more often than
+  // the interval would never purge otherwise), at a random moment in the
+  // first minute so that replicas started together do not all try at once.
+  std::mt19937_64 jitter{std::random_device{}()};
+  const std::chrono::milliseconds first_round = std::min<std::chrono::milliseconds>(
+      interval, std::chrono::milliseconds(
+                    std::uniform_int_distribution<int64_t>(1000, 60'000)(jitter)));
+  const auto keep_going = [this] { return !stopping_.load(); };
+  for (auto wait = first_round; SleepUnlessStopping(wait); wait = interval) {
     const int64_t ended_before = clock_->NowUnixSeconds() - kEndedSessionRetentionSeconds;
-    const absl::StatusOr<int64_t> purged = store_->PurgeEndedSessions(ended_before);
+    const absl::StatusOr<int64_t> purged = store_->PurgeEndedSessions(ended_before, keep_going);
     if (!purged.ok()) {
       // The database may be down; the next round tries again.
       std::cerr << "auth: session purge failed: " << purged.status().message() << "\n";

@@ -25,14 +25,14 @@
 
 namespace tollgate::auth {
 
+// How long an ended session (past its absolute lifetime, or revoked) is
+// kept before the janitor deletes it, for whoever investigates an incident.
+inline constexpr int64_t kEndedSessionRetentionSeconds = 24 * 60 * 60;
+
 // The whole AuthService process minus main(): database pool and migrations,
 // keys, pools, the gRPC server with health and reflection, a health watcher
 // that reports NOT_SERVING while PostgreSQL is unreachable, and a session
 // janitor that deletes ended login sessions.
-//
-// How long an ended session (past its absolute lifetime, or revoked) is
-// kept before the janitor deletes it, for whoever investigates an incident.
-inline constexpr int64_t kEndedSessionRetentionSeconds = 24 * 60 * 60;
 class AuthServer final {
  public:
   // Applies migrations (waiting up to `database_wait_seconds` for PostgreSQL

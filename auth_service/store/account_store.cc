@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include <algorithm>
 #include <iostream>
 
 #include "absl/status/status.h"
@@ -121,11 +122,17 @@ std::vector<std::pair<std::string, std::string>> AccountStore::PreparedStatement
        "   WHERE t.token_hash = decode($1, 'hex'))"},
       // One batch of the janitor: login sessions that ended (absolute
       // lifetime over, or revoked) before $1, with their tokens (cascade).
+      // UNION ALL, not UNION: each side stops at the LIMIT through its
+      // index, where UNION would read every ended family first; IN drops
+      // the duplicates.
       {"purge_ended_sessions",
        "DELETE FROM refresh_families WHERE id IN ("
        "  SELECT id FROM refresh_families WHERE expires_at < $1 "
-       "  UNION SELECT id FROM refresh_families WHERE revoked_at < $1 "
+       "  UNION ALL SELECT id FROM refresh_families WHERE revoked_at < $1 "
        "  LIMIT $2)"},
+      // One janitor at a time across replicas (two would contend for the
+      // same rows). $1: kSessionJanitorLockKey.
+      {"try_janitor_lock", "SELECT pg_try_advisory_xact_lock($1::bigint)"},
       {"insert_shared_secret",
        "INSERT INTO server_secrets (name, value) VALUES ($1, decode($2, 'hex')) "
        "ON CONFLICT (name) DO NOTHING"},
@@ -275,21 +282,32 @@ absl::Status AccountStore::RevokeSessions(const std::string& token_hash_hex, boo
       .status();
 }
 
-absl::StatusOr<int64_t> AccountStore::PurgeEndedSessions(int64_t ended_before, int batch_size) {
+absl::StatusOr<int64_t> AccountStore::PurgeEndedSessions(int64_t ended_before,
+                                                          const std::function<bool()>& keep_going,
+                                                          int batch_size) {
+  batch_size = std::max(batch_size, 1);
+  constexpr int64_t kLockHeldElsewhere = -1;
   int64_t purged = 0;
-  while (true) {
-    // One short autocommitted statement per batch: no long transaction, no
-    // lock on more rows than a batch.
+  while (keep_going()) {
+    // One short transaction per batch. It locks the batch's families and
+    // all their tokens, so batches stay small rather than one long DELETE.
     absl::StatusOr<int64_t> batch =
         pool_.Run<int64_t>([&](pqxx::connection& conn) -> absl::StatusOr<int64_t> {
-          pqxx::nontransaction txn(conn);
-          return static_cast<int64_t>(
+          pqxx::work txn(conn);
+          if (!txn.exec_prepared1("try_janitor_lock", kSessionJanitorLockKey)[0].as<bool>()) {
+            return kLockHeldElsewhere;
+          }
+          const int64_t deleted = static_cast<int64_t>(
               txn.exec_prepared("purge_ended_sessions", ended_before, batch_size).affected_rows());
+          txn.commit();
+          return deleted;
         });
     if (!batch.ok()) return batch.status();
+    if (*batch == kLockHeldElsewhere) break;  // another replica is purging
     purged += *batch;
-    if (*batch < batch_size) return purged;
+    if (*batch < batch_size) break;
   }
+  return purged;
 }
 
 absl::StatusOr<std::string> AccountStore::SharedSecret(const std::string& name,

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -58,6 +59,10 @@ struct RotatedSession {
 // Codes: UNAVAILABLE when the database is unreachable (from the pool),
 // ALREADY_EXISTS for a taken email, UNAUTHENTICATED "invalid refresh token"
 // for every refresh token that must not be honoured, INTERNAL otherwise.
+// The advisory lock that lets one session janitor purge at a time across
+// replicas: "tgjanitr" in ASCII, apart from the migrations' lock.
+inline constexpr int64_t kSessionJanitorLockKey = 0x74676a616e697472;
+
 class AccountStore final {
  public:
   explicit AccountStore(PostgresPool& pool);
@@ -103,10 +108,13 @@ class AccountStore final {
 
   // Deletes the login sessions (refresh families, with their tokens) that
   // ended before `ended_before`: past their absolute lifetime, or revoked.
-  // Works in batches of `batch_size` families; returns how many went. A
-  // session that ended by idle expiry goes once its absolute lifetime is
-  // over. Live sessions keep their spent tokens: reuse detection needs them.
+  // Works in batches of `batch_size` families, one transaction each, while
+  // `keep_going()` says so; returns how many went. Only one replica purges
+  // at a time (an advisory lock): the others return 0 at once. A session
+  // that ended by idle expiry goes once its absolute lifetime is over. Live
+  // sessions keep their spent tokens: reuse detection needs them.
   [[nodiscard]] absl::StatusOr<int64_t> PurgeEndedSessions(int64_t ended_before,
+                                                           const std::function<bool()>& keep_going,
                                                            int batch_size = 1000);
 
   // A secret shared by every replica: created once with `candidate_hex` (first

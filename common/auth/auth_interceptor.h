@@ -92,7 +92,9 @@ class AuthInterceptorFactory final : public grpc::experimental::ServerIntercepto
 // limit to 16 KiB: gRPC's default of 8 KiB would otherwise refuse an
 // oversized token with RESOURCE_EXHAUSTED before the interceptor can answer
 // the UNAUTHENTICATED that SPEC section 3 promises. `authenticator` must
-// outlive the server. Returns the factory, which the server owns.
+// outlive the server. Returns the factory: the builder owns it, then the
+// server that BuildAndStart makes; the reference is good for that server's
+// life (if BuildAndStart fails, it dangles once the builder is gone).
 const AuthInterceptorFactory& InstallAuthInterceptor(grpc::ServerBuilder& builder,
                                                      const BearerAuthenticator& authenticator);
 

@@ -5,10 +5,14 @@
 
 #include <atomic>
 #include <chrono>
-#include <thread>
 #include <pqxx/pqxx>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "auth_service/auth_server.h"
+#include "auth_service/db/postgres_pool.h"
+#include "auth_service/store/account_store.h"
 #include "common/token/access_token_verifier.h"
 #include "common/token/jwk_set.h"
 #include "tests/support/fake_clock.h"
@@ -479,6 +483,58 @@ TEST_F(AuthServiceTest, OwnProtectedMethodsAreGuardedByTheInterceptor) {
   }
 }
 
+TEST_F(AuthServiceTest, PurgeGoesInBatchesStopsWhenToldAndYieldsToAnotherReplica) {
+  // Five sessions, revoked at unix second 5: no other test's data ended
+  // before second 6.
+  std::vector<std::string> emails;
+  for (int i = 0; i < 5; ++i) {
+    emails.push_back(NewEmail());
+    RegisterOrDie(emails.back());
+  }
+  std::string in_list;
+  for (const std::string& email : emails) in_list += (in_list.empty() ? "'" : ", '") + email + "'";
+  Sql("UPDATE refresh_families SET revoked_at = 5 WHERE user_id IN "
+      "(SELECT id FROM users WHERE email IN (" + in_list + "))");
+
+  PostgresPoolOptions options;
+  options.url = cluster_->url();
+  options.size = 2;
+  options.prepared_statements = AccountStore::PreparedStatements();
+  PostgresPool pool(options);
+  AccountStore store(pool);
+  const auto remaining = [&] {
+    int left = 0;
+    for (const std::string& email : emails) left += StoredSessions(email) == "1|1" ? 1 : 0;
+    return left;
+  };
+
+  // Another replica's janitor holds the lock: this one purges nothing.
+  {
+    pqxx::connection other(cluster_->url());
+    pqxx::work holding(other);
+    holding.exec_params("SELECT pg_advisory_xact_lock($1)", kSessionJanitorLockKey);
+    const absl::StatusOr<int64_t> purged = store.PurgeEndedSessions(6, [] { return true; }, 2);
+    ASSERT_TRUE(purged.ok()) << purged.status();
+    EXPECT_EQ(*purged, 0);
+    EXPECT_EQ(remaining(), 5);
+  }  // the lock goes with the transaction
+
+  // Told to stop after one batch: one batch of two.
+  int batches = 0;
+  absl::StatusOr<int64_t> purged =
+      store.PurgeEndedSessions(6, [&batches] { return batches++ < 1; }, 2);
+  ASSERT_TRUE(purged.ok()) << purged.status();
+  EXPECT_EQ(*purged, 2);
+  EXPECT_EQ(remaining(), 3);
+
+  // The rest, in batches of two: 2, then 1 (a short batch ends the round).
+  purged = store.PurgeEndedSessions(6, [] { return true; }, 2);
+  ASSERT_TRUE(purged.ok()) << purged.status();
+  EXPECT_EQ(*purged, 3);
+  EXPECT_EQ(remaining(), 0);
+  for (const std::string& email : emails) EXPECT_EQ(StoredSessions(email), "0|0") << email;
+}
+
 TEST_F(AuthServiceTest, JanitorDeletesSessionsADayAfterTheyEndedAndKeepsLiveOnes) {
   config_.session_ttl_seconds = 7 * 86400;
   config_.session_purge_interval_seconds = 1;
@@ -502,6 +558,8 @@ TEST_F(AuthServiceTest, JanitorDeletesSessionsADayAfterTheyEndedAndKeepsLiveOnes
   EXPECT_EQ(AwaitStoredSessions(expired_email, "0|0"), "0|0");
   EXPECT_EQ(StoredSessions(live_email), "1|1");
   EXPECT_EQ(StoredSessions(revoked_email), "1|1");  // revoked less than a day ago
+  // What the client sees (an expired session answered the same before the
+  // purge; the 0|0 above is what proves the deletion).
   AuthResponse unused;
   ExpectStatus(Refresh(expired.refresh_token(), &unused), grpc::StatusCode::UNAUTHENTICATED,
                "invalid refresh token");

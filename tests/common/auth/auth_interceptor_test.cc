@@ -468,8 +468,8 @@ TEST_P(AuthInterceptorTest, HealthCheckAnswersWithoutToken) {
 
 // gRPC serves a method that no service registered through a generic
 // callback handler, with a context of its own kind; the server must refuse
-// the call and later release that context cleanly (the server stops in
-// TearDown, then once more here).
+// the call and release that context cleanly when it stops (here, before
+// TearDown).
 TEST_P(AuthInterceptorTest, RefusesAnUnregisteredMethodAndStopsCleanly) {
   StartServer();
   grpc::GenericStub generic(channel_);
