@@ -169,7 +169,7 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
   if (config.session_purge_interval_seconds > 0) {
     server->session_janitor_ = std::thread(
         [raw = server.get(), interval = std::chrono::seconds(config.session_purge_interval_seconds)] {
-          raw->PurgeEndedSessions(interval);
+          raw->RunSessionJanitor(interval);
         });
   }
   return server;
@@ -180,7 +180,7 @@ bool AuthServer::SleepUnlessStopping(std::chrono::milliseconds duration) {
   return !stop_requested_.wait_for(lock, duration, [this] { return stopping_.load(); });
 }
 
-void AuthServer::PurgeEndedSessions(std::chrono::seconds interval) {
+void AuthServer::RunSessionJanitor(std::chrono::seconds interval) {
   // Every replica runs a janitor; the store lets one purge at a time. The
   // first round comes soon after start (replicas restarted more often than
   // the interval would never purge otherwise), at a random moment in the

@@ -52,7 +52,7 @@ class AuthServer final {
  private:
   AuthServer() = default;
   void WatchHealth();
-  void PurgeEndedSessions(std::chrono::seconds interval);
+  void RunSessionJanitor(std::chrono::seconds interval);
   // Sleeps up to `duration`; false once Shutdown() began.
   bool SleepUnlessStopping(std::chrono::milliseconds duration);
 

@@ -16,11 +16,6 @@ namespace {
   u "id::text, " u "email, " u "first_name, " u "last_name, " u "password_hash, "          \
   "array_to_json(" u "roles)::text, " u "is_active, " u "is_verified, " u "failed_logins, " \
   u "locked_until, " u "created_at, " u "updated_at"
-constexpr int kUserColumnCount = 12;
-// The same columns as stored, for a CTE that hands them on unconverted.
-#define TOLLGATE_USER_FIELDS(u)                                                       \
-  u "id, " u "email, " u "first_name, " u "last_name, " u "password_hash, " u "roles, " \
-  u "is_active, " u "is_verified, " u "failed_logins, " u "locked_until, " u "created_at, " u "updated_at"
 
 UserRecord RowToUser(const pqxx::row& row, int first = 0) {
   UserRecord user;
@@ -95,7 +90,7 @@ std::vector<std::pair<std::string, std::string>> AccountStore::PreparedStatement
        "    AND f.id = t.family_id AND f.revoked_at IS NULL AND f.expires_at > $3 "
        "    AND u.id = f.user_id AND u.is_active "
        "  RETURNING t.family_id, LEAST($3::bigint + $4::bigint, f.expires_at) AS successor_expires_at, "
-       "    " TOLLGATE_USER_FIELDS("u.") "), "
+       "    u.*), "
        "successor AS ("
        "  INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) "
        "  SELECT decode($2, 'hex'), family_id, $3, successor_expires_at FROM spent) "

@@ -52,6 +52,10 @@ struct RotatedSession {
   int64_t refresh_expires_at = 0;
 };
 
+// The advisory lock that lets one session janitor purge at a time across
+// replicas: "tgjanitr" in ASCII, apart from the migrations' lock.
+inline constexpr int64_t kSessionJanitorLockKey = 0x74676a616e697472;
+
 // Every PostgreSQL statement of the AuthService, all prepared and all with
 // $n parameters. Time is always passed in (the service's Clock), never taken
 // from SQL now(), so lifetimes are testable without sleeping.
@@ -59,10 +63,6 @@ struct RotatedSession {
 // Codes: UNAVAILABLE when the database is unreachable (from the pool),
 // ALREADY_EXISTS for a taken email, UNAUTHENTICATED "invalid refresh token"
 // for every refresh token that must not be honoured, INTERNAL otherwise.
-// The advisory lock that lets one session janitor purge at a time across
-// replicas: "tgjanitr" in ASCII, apart from the migrations' lock.
-inline constexpr int64_t kSessionJanitorLockKey = 0x74676a616e697472;
-
 class AccountStore final {
  public:
   explicit AccountStore(PostgresPool& pool);
@@ -93,10 +93,11 @@ class AccountStore final {
 
   // Spends `token_hash_hex` and records `successor_hash_hex` in one
   // statement, exactly once however many callers race (a conditional
-  // UPDATE and the INSERT of the successor in one CTE). A caller that lost the race, or retries within the grace
-  // window while the successor is unused, gets the same session back (the
-  // caller then returns the same successor it derived). A spent token past
-  // that is reuse: the whole family is revoked.
+  // UPDATE and the INSERT of the successor in one CTE). A caller that lost
+  // the race, or retries within the grace window while the successor is
+  // unused, gets the same session back (the caller then returns the same
+  // successor it derived). A spent token past that is reuse: the whole
+  // family is revoked.
   [[nodiscard]] absl::StatusOr<RotatedSession> Rotate(const std::string& token_hash_hex,
                                                       const std::string& successor_hash_hex,
                                                       int64_t now, const RefreshLifetimes& lifetimes);
