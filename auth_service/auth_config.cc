@@ -1,6 +1,10 @@
 #include "auth_service/auth_config.h"
 
+#include <algorithm>
+
 #include "absl/status/status.h"
+#include "auth_service/client_address.h"
+#include "auth_service/mail/smtp_mail_sender.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -75,6 +79,29 @@ constexpr Setting kHashQueue{"hash-queue", "AUTH_HASH_QUEUE", "16", "",
                              "RESOURCE_EXHAUSTED [1, 4096]"};
 constexpr Setting kDatabasePoolSize{"database-pool-size", "AUTH_DATABASE_POOL_SIZE", "8", "",
                                     "PostgreSQL connections [1, 64]"};
+constexpr Setting kResetTtl{"reset-ttl", "AUTH_RESET_TTL", "1800", "",
+                            "password-reset code lifetime, seconds [60, 86400]"};
+constexpr Setting kVerifyTtl{"verify-ttl", "AUTH_VERIFY_TTL", "86400", "",
+                             "email-verification code lifetime, seconds [60, 30 days]"};
+constexpr Setting kRoles{"roles", "AUTH_ROLES", "user,admin", "",
+                         "comma-separated roles an admin may grant (user and admin always)"};
+constexpr Setting kTrustedProxies{
+    "trusted-proxies", "AUTH_TRUSTED_PROXIES", "", "unset",
+    "comma-separated addresses or CIDR ranges whose x-forwarded-for names the client"};
+constexpr Setting kSmtpUrl{"smtp-url", "AUTH_SMTP_URL", "", "unset: mail waits in the outbox",
+                           "smtp://host:port or smtps://host:port, optional ?starttls=required"};
+constexpr Setting kSmtpUser{"smtp-user", "AUTH_SMTP_USER", "", "unset",
+                            "SMTP user, when not in AUTH_SMTP_URL"};
+constexpr Setting kSmtpPassword{"smtp-password", "AUTH_SMTP_PASSWORD", "", "unset",
+                                "SMTP password (prefer the variable)"};
+constexpr Setting kMailFrom{"mail-from", "AUTH_MAIL_FROM", "tollgate@localhost", "",
+                            "sender address of account mail"};
+constexpr Setting kMailLinkBase{"mail-link-base", "AUTH_MAIL_LINK_BASE", "", "unset",
+                                "prefix of the link put in mails before the code"};
+constexpr Setting kMailPollInterval{
+    "mail-poll-interval", "AUTH_MAIL_POLL_INTERVAL", "5", "",
+    "how often the outbox is looked at for mail due again or queued by another replica, "
+    "seconds [1, 3600] (new mail of this replica goes at once)"};
 
 constexpr const Setting* kSettings[] = {
     &kListen,      &kDatabaseUrl,   &kSigningKeys,        &kJwtSecretKey,
@@ -83,6 +110,9 @@ constexpr const Setting* kSettings[] = {
     &kBootstrapAdminEmail,
     &kBootstrapAdminPassword,       &kHttpListen,    &kArgon2MemoryKib,   &kArgon2Iterations,
     &kHashThreads, &kHashQueue,     &kDatabasePoolSize,
+    &kResetTtl,    &kVerifyTtl,     &kRoles,              &kTrustedProxies,
+    &kSmtpUrl,     &kSmtpUser,      &kSmtpPassword,       &kMailFrom,
+    &kMailLinkBase, &kMailPollInterval,
 };
 
 }  // namespace
@@ -168,6 +198,9 @@ absl::StatusOr<AuthConfig> AuthConfig::FromFlagsAndEnv(int argc, char** argv,
            SecondsSetting{kRefreshIdleTtl, 1, kOneYear, config.refresh_idle_ttl_seconds},
            SecondsSetting{kRefreshGrace, 0, 300, config.refresh_grace_seconds},
            SecondsSetting{kSessionPurgeInterval, 0, kOneDay, config.session_purge_interval_seconds},
+           SecondsSetting{kResetTtl, 60, kOneDay, config.reset_ttl_seconds},
+           SecondsSetting{kVerifyTtl, 60, 30 * kOneDay, config.verify_ttl_seconds},
+           SecondsSetting{kMailPollInterval, 1, 3600, config.mail_poll_interval_seconds},
        }) {
     absl::StatusOr<int64_t> seconds = ParseSeconds(*raw, s.setting, s.min_seconds, s.max_seconds);
     if (!seconds.ok()) return seconds.status();
@@ -204,6 +237,51 @@ absl::StatusOr<AuthConfig> AuthConfig::FromFlagsAndEnv(int argc, char** argv,
                                                  "an integer");
     if (!value.ok()) return value.status();
     s.out = *value;
+  }
+
+  // user and admin are always grantable: without them no account could be
+  // given the roles the service's own methods need.
+  config.grantable_roles = {"user", "admin"};
+  for (absl::string_view role : absl::StrSplit(raw->Get(kRoles), ',')) {
+    role = absl::StripAsciiWhitespace(role);
+    if (role.empty()) continue;
+    for (char c : role) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' &&
+          c != '.' && c != ':') {
+        return absl::InvalidArgumentError(
+            absl::StrCat(Describe(kRoles), ": role '", role,
+                         "' may hold only letters, digits, '_', '-', '.' and ':'"));
+      }
+    }
+    if (role.size() > 64) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(Describe(kRoles), ": a role is at most 64 characters"));
+    }
+    if (std::find(config.grantable_roles.begin(), config.grantable_roles.end(), role) ==
+        config.grantable_roles.end()) {
+      config.grantable_roles.emplace_back(role);
+    }
+  }
+  config.trusted_proxies = raw->Get(kTrustedProxies);
+  config.smtp_url = raw->Get(kSmtpUrl);
+  config.smtp_user = raw->Get(kSmtpUser);
+  config.smtp_password = raw->Get(kSmtpPassword);
+  if (!config.smtp_url.empty()) {
+    // The reason names AUTH_SMTP_URL and never echoes a password.
+    if (auto smtp = SmtpSettings::Parse(config.smtp_url, config.smtp_user, config.smtp_password);
+        !smtp.ok()) {
+      return smtp.status();
+    }
+  }
+  if (auto proxies = TrustedProxies::Parse(config.trusted_proxies); !proxies.ok()) {
+    return proxies.status();
+  }
+  config.mail_from = raw->Get(kMailFrom);
+  config.mail_link_base = raw->Get(kMailLinkBase);
+  if (config.mail_from.find_first_of("\r\n") != std::string::npos ||
+      config.mail_from.find('@') == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Describe(kMailFrom), ": must be one email address"));
   }
 
   config.http_listen_address = raw->Get(kHttpListen);

@@ -40,6 +40,16 @@ struct AuthConfig {
   int64_t hash_threads = 0;                     // AUTH_HASH_THREADS; 0: one per core
   int64_t hash_queue = 0;                       // AUTH_HASH_QUEUE
   int64_t database_pool_size = 0;               // AUTH_DATABASE_POOL_SIZE
+  int64_t reset_ttl_seconds = 0;                // AUTH_RESET_TTL
+  int64_t verify_ttl_seconds = 0;               // AUTH_VERIFY_TTL
+  std::vector<std::string> grantable_roles;     // AUTH_ROLES; always has user and admin
+  std::string trusted_proxies;                  // AUTH_TRUSTED_PROXIES; checked list
+  std::string smtp_url;                         // AUTH_SMTP_URL; empty: mail waits. Never log.
+  std::string smtp_user;                        // AUTH_SMTP_USER
+  std::string smtp_password;                    // AUTH_SMTP_PASSWORD. Never log.
+  std::string mail_from;                        // AUTH_MAIL_FROM
+  std::string mail_link_base;                   // AUTH_MAIL_LINK_BASE; empty: no link
+  int64_t mail_poll_interval_seconds = 0;       // AUTH_MAIL_POLL_INTERVAL
 
   // True when argv contains `--help` or `-h`. The caller then prints
   // HelpText() and exits 0 without parsing anything else.

@@ -9,7 +9,12 @@
 #include <random>
 #include <pqxx/pqxx>
 
+#include "auth_service/accounts/email_address.h"
 #include "auth_service/db/migrations.h"
+#include "auth_service/password/login_throttle.h"
+#include "auth_service/mail/outbox_store.h"
+#include "auth_service/mail/smtp_mail_sender.h"
+#include "auth_service/tokens/opaque_token.h"
 #include "common/auth/access_policy.h"
 #include "common/auth/auth_interceptor.h"
 #include "common/token/base64url.h"
@@ -19,15 +24,34 @@ namespace tollgate::auth {
 namespace {
 
 constexpr char kSuccessorKeyName[] = "refresh_successor_key";
+constexpr char kPageTokenKeyName[] = "list_users_page_token_key";
+// Recorded once the stored email keys follow the current EmailKey rule.
+constexpr char kEmailKeyRule[] = "email_key_nfkc_casefold_v1";
 
-std::string Hex(const std::string& bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
+std::vector<std::pair<std::string, std::string>> AllPreparedStatements() {
+  std::vector<std::pair<std::string, std::string>> statements;
+  for (auto&& part : {PostgresUserStore::PreparedStatements(),
+                      PostgresSessionStore::PreparedStatements(),
+                      PostgresLoginFailureStore::PreparedStatements(),
+                      PostgresOneTimeCodeStore::PreparedStatements(),
+                      OutboxStore::PreparedStatements(), ServerSecretStore::PreparedStatements()}) {
+    statements.insert(statements.end(), part.begin(), part.end());
   }
-  return out;
+  return statements;
+}
+
+// A key shared by every replica, made from `random` by the first to start.
+absl::StatusOr<std::string> SharedKey(ServerSecretStore& secrets, RandomSource& random,
+                                      const std::string& name) {
+  auto candidate = random.Bytes(32);
+  if (!candidate.ok()) return candidate.status();
+  auto key_hex = secrets.SharedSecret(name, HexOf(*candidate));
+  if (!key_hex.ok()) return key_hex.status();
+  std::string key;
+  for (size_t i = 0; i + 1 < key_hex->size(); i += 2) {
+    key.push_back(static_cast<char>(std::stoi(key_hex->substr(i, 2), nullptr, 16)));
+  }
+  return key;
 }
 
 absl::Status WithContext(const absl::Status& status, const std::string& context) {
@@ -78,7 +102,7 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
   PostgresPoolOptions pool_options;
   pool_options.url = config.database_url;
   pool_options.size = static_cast<int>(config.database_pool_size);
-  pool_options.prepared_statements = AccountStore::PreparedStatements();
+  pool_options.prepared_statements = AllPreparedStatements();
   server->database_ = std::make_unique<PostgresPool>(pool_options);
 
   // Migrations run before anything else touches the schema; replicas that
@@ -95,12 +119,35 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
   }
   if (!migrated.ok()) return WithContext(migrated, "database migrations");
 
-  server->store_ = std::make_unique<AccountStore>(*server->database_);
-  auto candidate = server->random_.Bytes(RefreshTokenCodec::kMinSuccessorKeyBytes);
-  if (!candidate.ok()) return candidate.status();
-  auto successor_key = server->store_->SharedSecret(kSuccessorKeyName, Hex(*candidate));
+  PostgresPool& database = *server->database_;
+  server->users_ = std::make_unique<PostgresUserStore>(database);
+  server->sessions_ = std::make_unique<PostgresSessionStore>(database);
+  server->login_failures_ = std::make_unique<PostgresLoginFailureStore>(database);
+  server->codes_ = std::make_unique<PostgresOneTimeCodeStore>(database);
+  server->outbox_ = std::make_unique<OutboxStore>(database);
+  ServerSecretStore secrets(database);
+
+  // Stored email keys made by an older rule would let a look-alike of an
+  // existing address register beside it, and hide accounts from Login.
+  auto rekeyed = server->users_->RekeyEmails(
+      kEmailKeyRule,
+      [](const std::string& email) -> std::optional<std::string> {
+        auto normalized = NormalizeEmail(email);
+        if (!normalized.ok()) return std::nullopt;  // kept as is: it still logs in by its old key
+        return EmailKey(*normalized);
+      },
+      clock.NowUnixSeconds());
+  if (!rekeyed.ok()) return WithContext(rekeyed.status(), "re-keying stored emails");
+  if (*rekeyed > 0) std::cerr << "auth: re-keyed " << *rekeyed << " stored emails\n";
+
+  // Both keys are shared by the replicas: any of them must derive the same
+  // refresh successor and accept the others' page tokens.
+  auto successor_key = SharedKey(secrets, server->random_, kSuccessorKeyName);
   if (!successor_key.ok()) return WithContext(successor_key.status(), "refresh successor key");
-  server->refresh_codec_ = std::make_unique<RefreshTokenCodec>(*successor_key);
+  server->refresh_codec_ = std::make_unique<RefreshTokenCodec>(HexOf(*successor_key));
+  auto page_key = SharedKey(secrets, server->random_, kPageTokenKeyName);
+  if (!page_key.ok()) return WithContext(page_key.status(), "page token key");
+  server->page_tokens_ = std::make_unique<PageTokenCodec>(*page_key);
 
   Argon2Params params;
   params.memory_kib = static_cast<uint32_t>(config.argon2_memory_kib);
@@ -112,24 +159,30 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
       keys->front(),
       AccessTokenOptions{config.token_issuer, config.token_audience, config.access_ttl_seconds},
       server->random_);
+  server->pairs_ = std::make_unique<TokenPairIssuer>(
+      *server->issuer_, *server->refresh_codec_, server->random_,
+      RefreshLifetimes{config.refresh_idle_ttl_seconds, config.session_ttl_seconds,
+                       config.refresh_grace_seconds});
 
-  AccountService::Dependencies deps{server->store_.get(),
-                                    server->hasher_.get(),
-                                    server->issuer_.get(),
-                                    server->refresh_codec_.get(),
-                                    &server->random_,
-                                    &clock,
-                                    *key_set,
-                                    RefreshLifetimes{config.refresh_idle_ttl_seconds,
-                                                     config.session_ttl_seconds,
-                                                     config.refresh_grace_seconds}};
-  server->accounts_ = std::make_unique<AccountService>(std::move(deps));
+  server->session_service_ = std::make_unique<SessionService>(SessionService::Dependencies{
+      server->users_.get(), server->sessions_.get(), server->login_failures_.get(),
+      server->hasher_.get(), server->pairs_.get(), &clock, *key_set});
+  const std::function<void()> mail_queued = [raw = server.get()] { raw->MailQueued(); };
+  server->profile_service_ = std::make_unique<ProfileService>(ProfileService::Dependencies{
+      server->users_.get(), server->hasher_.get(), server->pairs_.get(), &server->random_, &clock,
+      config.verify_ttl_seconds, config.mail_link_base, mail_queued});
+  server->recovery_service_ = std::make_unique<RecoveryService>(RecoveryService::Dependencies{
+      server->users_.get(), server->codes_.get(), server->hasher_.get(), &server->random_, &clock,
+      config.reset_ttl_seconds, config.verify_ttl_seconds, config.mail_link_base, mail_queued});
+  server->admin_service_ = std::make_unique<AdminService>(AdminService::Dependencies{
+      server->users_.get(), server->page_tokens_.get(), &clock,
+      std::set<std::string>(config.grantable_roles.begin(), config.grantable_roles.end())});
+
   if (!config.bootstrap_admin_email.empty()) {
-    if (auto status = server->accounts_->BootstrapAdmin(config.bootstrap_admin_email,
-                                                        config.bootstrap_admin_password);
-        !status.ok()) {
-      return WithContext(status, "AUTH_BOOTSTRAP_ADMIN_EMAIL");
-    }
+    auto admin = server->session_service_->BootstrapAdmin(config.bootstrap_admin_email,
+                                                          config.bootstrap_admin_password);
+    if (!admin.ok()) return WithContext(admin.status(), "AUTH_BOOTSTRAP_ADMIN_EMAIL");
+    std::cerr << "auth: bootstrap admin ready (user " << admin->id << ")\n";
   }
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
@@ -139,8 +192,12 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
   // Database-bound calls: one thread per connection, and a deep queue.
   server->database_work_pool_ = std::make_unique<HashingPool>(
       HashingPool::Options{static_cast<size_t>(config.database_pool_size), 4096});
-  server->service_ = std::make_unique<AuthServiceImpl>(*server->accounts_, *server->hashing_pool_,
-                                                       *server->database_work_pool_);
+  auto trusted_proxies = TrustedProxies::Parse(config.trusted_proxies);
+  if (!trusted_proxies.ok()) return trusted_proxies.status();
+  server->service_ = std::make_unique<AuthServiceImpl>(AuthServiceImpl::Dependencies{
+      server->session_service_.get(), server->profile_service_.get(),
+      server->recovery_service_.get(), server->admin_service_.get(), server->hashing_pool_.get(),
+      server->database_work_pool_.get(), *std::move(trusted_proxies)});
 
   auto policy = AccessPolicy::FromServices({"tollgate.auth.v1.AuthService"});
   if (!policy.ok()) return policy.status();
@@ -165,65 +222,103 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
   }
   server->server_->GetHealthCheckService()->SetServingStatus(true);
   server->clock_ = &clock;
-  server->health_watcher_ = std::thread([raw = server.get()] { raw->WatchHealth(); });
-  if (config.session_purge_interval_seconds > 0) {
-    server->session_janitor_ = std::thread(
-        [raw = server.get(), interval = std::chrono::seconds(config.session_purge_interval_seconds)] {
-          raw->RunSessionJanitor(interval);
-        });
-  }
+  if (auto status = server->StartBackgroundTasks(config); !status.ok()) return status;
   return server;
 }
 
-bool AuthServer::SleepUnlessStopping(std::chrono::milliseconds duration) {
-  std::unique_lock<std::mutex> lock(stop_mutex_);
-  return !stop_requested_.wait_for(lock, duration, [this] { return stopping_.load(); });
+absl::Status AuthServer::StartBackgroundTasks(const AuthConfig& config) {
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  health_task_ = std::make_unique<PeriodicTask>(seconds(1), seconds(1),
+                                                [this](const auto&) { CheckHealth(); });
+  if (config.session_purge_interval_seconds > 0) {
+    // Every replica runs a janitor; the stores let one purge at a time. The
+    // first round comes soon after start (replicas restarted more often
+    // than the interval would never purge otherwise), at a random moment in
+    // the first minute so that replicas started together do not all try at
+    // once.
+    const milliseconds interval = seconds(config.session_purge_interval_seconds);
+    std::mt19937_64 jitter{std::random_device{}()};
+    const milliseconds first_round = std::min<milliseconds>(
+        interval, milliseconds(std::uniform_int_distribution<int64_t>(1000, 60'000)(jitter)));
+    janitor_task_ = std::make_unique<PeriodicTask>(
+        first_round, interval, [this](const auto& keep_going) { PurgeRound(keep_going); });
+  }
+  if (config.smtp_url.empty()) {
+    // The mail is kept: a replica with AUTH_SMTP_URL, or this one restarted
+    // with it, sends it later.
+    const absl::StatusOr<int64_t> pending = outbox_->CountPending();
+    std::cerr << "auth: AUTH_SMTP_URL is not set: account mail stays in the outbox ("
+              << (pending.ok() ? std::to_string(*pending) : "unknown") << " pending)\n";
+    return absl::OkStatus();
+  }
+  auto smtp = SmtpSettings::Parse(config.smtp_url, config.smtp_user, config.smtp_password);
+  if (!smtp.ok()) return smtp.status();
+  mail_sender_ = std::make_unique<SmtpMailSender>(*std::move(smtp));
+  OutboxDispatcherOptions options;
+  options.from = config.mail_from;
+  dispatcher_ = std::make_unique<OutboxDispatcher>(*outbox_, *mail_sender_, *clock_, options);
+  const milliseconds poll = seconds(config.mail_poll_interval_seconds);
+  mail_task_ = std::make_unique<PeriodicTask>(
+      milliseconds(0), poll, [this](const auto& keep_going) { SendMail(keep_going); });
+  return absl::OkStatus();
 }
 
-void AuthServer::RunSessionJanitor(std::chrono::seconds interval) {
-  // Every replica runs a janitor; the store lets one purge at a time. The
-  // first round comes soon after start (replicas restarted more often than
-  // the interval would never purge otherwise), at a random moment in the
-  // first minute so that replicas started together do not all try at once.
-  std::mt19937_64 jitter{std::random_device{}()};
-  const std::chrono::milliseconds first_round = std::min<std::chrono::milliseconds>(
-      interval, std::chrono::milliseconds(
-                    std::uniform_int_distribution<int64_t>(1000, 60'000)(jitter)));
-  const auto keep_going = [this] { return !stopping_.load(); };
-  for (auto wait = first_round; SleepUnlessStopping(wait); wait = interval) {
-    const int64_t ended_before = clock_->NowUnixSeconds() - kEndedSessionRetentionSeconds;
-    const absl::StatusOr<int64_t> purged = store_->PurgeEndedSessions(ended_before, keep_going);
-    if (!purged.ok()) {
-      // The database may be down; the next round tries again.
-      std::cerr << "auth: session purge failed: " << purged.status().message() << "\n";
-    } else if (*purged > 0) {
-      std::cerr << "auth: purged " << *purged << " ended sessions\n";
-    }
+void AuthServer::SendMail(const std::function<bool()>& keep_going) {
+  const absl::StatusOr<DrainResult> drained = dispatcher_->Drain(keep_going);
+  if (!drained.ok()) {
+    // The database may be down; the next round tries again.
+    std::cerr << "auth: sending mail failed: " << drained.status().message() << "\n";
   }
 }
 
-void AuthServer::WatchHealth() {
-  bool serving = true;
-  while (!stopping_.load()) {
-    const bool reachable = database_->Ping().ok();
-    if (reachable != serving && !stopping_.load()) {
-      serving = reachable;
-      server_->GetHealthCheckService()->SetServingStatus(serving);
-      std::cerr << "auth: database " << (serving ? "reachable again: SERVING" : "unreachable: NOT_SERVING")
-                << "\n";
+void AuthServer::MailQueued() {
+  if (mail_task_) mail_task_->Wake();
+}
+
+void AuthServer::PurgeRound(const std::function<bool()>& keep_going) {
+  const int64_t now = clock_->NowUnixSeconds();
+  // Each purge may fail on its own (the database may be down); the next
+  // round tries again.
+  const auto report = [](const char* what, const absl::StatusOr<int64_t>& purged) {
+    if (!purged.ok()) {
+      std::cerr << "auth: purging " << what << " failed: " << purged.status().message() << "\n";
+    } else if (*purged > 0) {
+      std::cerr << "auth: purged " << *purged << " " << what << "\n";
     }
-    if (!SleepUnlessStopping(std::chrono::seconds(1))) return;
+  };
+  report("ended sessions",
+         sessions_->PurgeEndedSessions(now - kEndedSessionRetentionSeconds, keep_going));
+  report("expired one-time codes", codes_->PurgeExpired(now, keep_going));
+  report("idle login failure counts",
+         login_failures_->PurgeIdle(now - kFailureMemorySeconds, now, keep_going));
+  constexpr int kMailBatch = 1000;
+  int64_t mail_purged = 0;
+  absl::StatusOr<int64_t> batch = int64_t{kMailBatch};
+  while (batch.ok() && *batch == kMailBatch && keep_going()) {
+    batch = outbox_->PurgeSent(now - kSentMailRetentionSeconds, kMailBatch);
+    if (batch.ok()) mail_purged += *batch;
+  }
+  report("sent mail", batch.ok() ? absl::StatusOr<int64_t>(mail_purged) : batch);
+}
+
+void AuthServer::CheckHealth() {
+  const bool reachable = database_->Ping().ok();
+  if (reachable != serving_ && !stopping_.load()) {
+    serving_ = reachable;
+    server_->GetHealthCheckService()->SetServingStatus(serving_);
+    std::cerr << "auth: database "
+              << (serving_ ? "reachable again: SERVING" : "unreachable: NOT_SERVING") << "\n";
   }
 }
 
 void AuthServer::Shutdown(std::chrono::milliseconds drain) {
-  {
-    std::lock_guard<std::mutex> lock(stop_mutex_);
-    if (stopping_.exchange(true)) return;
+  if (stopping_.exchange(true)) return;
+  // Each Stop waits for a running round; a janitor or mail round checks
+  // keep_going between batches, so this is quick.
+  for (PeriodicTask* task : {health_task_.get(), janitor_task_.get(), mail_task_.get()}) {
+    if (task != nullptr) task->Stop();
   }
-  stop_requested_.notify_all();
-  if (health_watcher_.joinable()) health_watcher_.join();
-  if (session_janitor_.joinable()) session_janitor_.join();
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + drain);
 }
 

@@ -11,16 +11,29 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
-#include "auth_service/accounts/account_service.h"
+#include "auth_service/accounts/admin_service.h"
+#include "auth_service/accounts/page_token.h"
+#include "auth_service/accounts/profile_service.h"
+#include "auth_service/accounts/recovery_service.h"
+#include "auth_service/accounts/session_service.h"
+#include "auth_service/accounts/token_pair_issuer.h"
 #include "auth_service/auth_config.h"
 #include "auth_service/auth_service_impl.h"
 #include "auth_service/db/postgres_pool.h"
+#include "auth_service/mail/mail_sender.h"
+#include "auth_service/mail/outbox_dispatcher.h"
+#include "auth_service/mail/outbox_store.h"
 #include "auth_service/password/hashing_pool.h"
 #include "auth_service/password/password_hasher.h"
-#include "auth_service/store/account_store.h"
+#include "auth_service/store/postgres_login_failure_store.h"
+#include "auth_service/store/postgres_one_time_code_store.h"
+#include "auth_service/store/postgres_session_store.h"
+#include "auth_service/store/postgres_user_store.h"
+#include "auth_service/store/server_secret_store.h"
 #include "common/auth/bearer_authenticator.h"
 #include "common/clock.h"
 #include "common/keys/key_source.h"
+#include "common/periodic_task.h"
 #include "common/random_source.h"
 
 namespace tollgate::auth {
@@ -29,10 +42,16 @@ namespace tollgate::auth {
 // kept before the janitor deletes it, for whoever investigates an incident.
 inline constexpr int64_t kEndedSessionRetentionSeconds = 24 * 60 * 60;
 
+// How long sent mail stays in the outbox (without its body) before the
+// janitor deletes it.
+inline constexpr int64_t kSentMailRetentionSeconds = 7 * 24 * 60 * 60;
+
 // The whole AuthService process minus main(): database pool and migrations,
-// keys, pools, the gRPC server with health and reflection, a health watcher
-// that reports NOT_SERVING while PostgreSQL is unreachable, and a session
-// janitor that deletes ended login sessions.
+// keys, pools, the gRPC server with health and reflection, and three
+// background tasks: a health watch that reports NOT_SERVING while
+// PostgreSQL is unreachable, a janitor that deletes ended login sessions,
+// expired codes, idle failure counts and old sent mail, and the mail
+// sender that drains the outbox over SMTP.
 class AuthServer final {
  public:
   // Applies migrations (waiting up to `database_wait_seconds` for PostgreSQL
@@ -51,18 +70,33 @@ class AuthServer final {
 
  private:
   AuthServer() = default;
-  void WatchHealth();
-  void RunSessionJanitor(std::chrono::seconds interval);
-  // Sleeps up to `duration`; false once Shutdown() began.
-  bool SleepUnlessStopping(std::chrono::milliseconds duration);
+  // Starts the background tasks: health watch, janitor, mail sender.
+  absl::Status StartBackgroundTasks(const AuthConfig& config);
+  // One health check: NOT_SERVING while PostgreSQL is unreachable.
+  void CheckHealth();
+  // One janitor round: ended sessions, expired codes, idle failure counts,
+  // sent mail.
+  void PurgeRound(const std::function<bool()>& keep_going);
+  // One round of the mail sender: drains the outbox.
+  void SendMail(const std::function<bool()>& keep_going);
+  // Wakes the mail sender: mail was just queued.
+  void MailQueued();
 
   OpenSslRandomSource random_;
   std::unique_ptr<PostgresPool> database_;
-  std::unique_ptr<AccountStore> store_;
+  std::unique_ptr<PostgresUserStore> users_;
+  std::unique_ptr<PostgresSessionStore> sessions_;
+  std::unique_ptr<PostgresLoginFailureStore> login_failures_;
+  std::unique_ptr<PostgresOneTimeCodeStore> codes_;
   std::unique_ptr<PasswordHasher> hasher_;
   std::unique_ptr<AccessTokenIssuer> issuer_;
   std::unique_ptr<RefreshTokenCodec> refresh_codec_;
-  std::unique_ptr<AccountService> accounts_;
+  std::unique_ptr<TokenPairIssuer> pairs_;
+  std::unique_ptr<PageTokenCodec> page_tokens_;
+  std::unique_ptr<SessionService> session_service_;
+  std::unique_ptr<ProfileService> profile_service_;
+  std::unique_ptr<RecoveryService> recovery_service_;
+  std::unique_ptr<AdminService> admin_service_;
   std::unique_ptr<HashingPool> hashing_pool_;
   std::unique_ptr<HashingPool> database_work_pool_;
   std::unique_ptr<AuthServiceImpl> service_;
@@ -74,10 +108,15 @@ class AuthServer final {
   int port_ = 0;
   const Clock* clock_ = nullptr;
   std::atomic<bool> stopping_{false};
-  std::mutex stop_mutex_;
-  std::condition_variable stop_requested_;
-  std::thread health_watcher_;
-  std::thread session_janitor_;  // not started when the interval is 0
+  bool serving_ = true;  // what health says; touched by the health task only
+  std::unique_ptr<OutboxStore> outbox_;
+  std::unique_ptr<MailSender> mail_sender_;  // null without AUTH_SMTP_URL
+  std::unique_ptr<OutboxDispatcher> dispatcher_;
+  // Background tasks, stopped first at Shutdown. The janitor is null when
+  // its interval is 0, the mail task without AUTH_SMTP_URL.
+  std::unique_ptr<PeriodicTask> health_task_;
+  std::unique_ptr<PeriodicTask> janitor_task_;
+  std::unique_ptr<PeriodicTask> mail_task_;
 };
 
 }  // namespace tollgate::auth

@@ -1,7 +1,10 @@
 #include "auth_service/auth_service_impl.h"
 
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/auth/admission.h"
 #include "common/grpc_status.h"
@@ -9,139 +12,202 @@
 namespace tollgate::auth {
 namespace {
 
-// For the methods that need a role but are not written yet: the guard first,
-// so an unauthenticated caller learns nothing about what exists.
-grpc::ServerUnaryReactor* FinishUnimplemented(
-    grpc::CallbackServerContext* context, std::string_view method) {
+// The verified caller, or null on a public method called without a token.
+using Caller = std::shared_ptr<const Identity>;
+
+// The guard, then `work(caller)` on `pool`, finishing the call with the
+// grpc::Status it returns. A refused call runs no business logic; a full
+// pool sheds the call at once with RESOURCE_EXHAUSTED.
+template <typename Work>
+grpc::ServerUnaryReactor* Serve(HashingPool& pool, grpc::CallbackServerContext* context,
+                                Work work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Admission admission = AdmissionOf(context);
+  if (!admission.admitted()) {
+    reactor->Finish(admission.rejection());
+    return reactor;
+  }
+  absl::Status queued = pool.Submit(
+      [reactor, caller = admission.caller(), work = std::move(work)]() mutable {
+        reactor->Finish(work(caller));
+      });
+  if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
+  return reactor;
+}
+
+// The interceptor admits a method with a role only with a verified caller;
+// this is the backstop if a handler were ever wired to a public method.
+grpc::Status NoCaller() {
+  return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "authorization metadata is required");
+}
+
+std::string ClientAddressOf(const grpc::CallbackServerContext& context,
+                            const TrustedProxies& trusted) {
+  std::vector<std::string_view> forwarded_for;
+  if (!trusted.empty()) {
+    const auto range = context.client_metadata().equal_range("x-forwarded-for");
+    for (auto it = range.first; it != range.second; ++it) {
+      forwarded_for.emplace_back(it->second.data(), it->second.size());
+    }
+  }
+  return ClientAddress(context.peer(), forwarded_for, trusted);
+}
+
+}  // namespace
+
+AuthServiceImpl::AuthServiceImpl(Dependencies dependencies) : deps_(std::move(dependencies)) {}
+
+grpc::ServerUnaryReactor* AuthServiceImpl::Register(grpc::CallbackServerContext* context,
+                                                    const v1::RegisterRequest* request,
+                                                    v1::AuthResponse* response) {
+  return Serve(*deps_.hashing_pool, context, [this, request, response](const Caller&) {
+    return ToGrpcStatus(deps_.sessions->Register(*request), response);
+  });
+}
+
+grpc::ServerUnaryReactor* AuthServiceImpl::Login(grpc::CallbackServerContext* context,
+                                                 const v1::LoginRequest* request,
+                                                 v1::AuthResponse* response) {
+  // Read on the gRPC thread: the context's metadata is not for other threads.
+  std::string client = ClientAddressOf(*context, deps_.trusted_proxies);
+  return Serve(*deps_.hashing_pool, context,
+               [this, request, response, client = std::move(client)](const Caller&) {
+                 return ToGrpcStatus(deps_.sessions->Login(*request, client), response);
+               });
+}
+
+grpc::ServerUnaryReactor* AuthServiceImpl::Refresh(grpc::CallbackServerContext* context,
+                                                   const v1::RefreshRequest* request,
+                                                   v1::AuthResponse* response) {
+  return Serve(*deps_.database_pool, context, [this, request, response](const Caller&) {
+    return ToGrpcStatus(deps_.sessions->Refresh(*request), response);
+  });
+}
+
+grpc::ServerUnaryReactor* AuthServiceImpl::Logout(grpc::CallbackServerContext* context,
+                                                  const v1::LogoutRequest* request,
+                                                  v1::LogoutResponse*) {
+  return Serve(*deps_.database_pool, context, [this, request](const Caller&) {
+    return ToGrpcStatus(deps_.sessions->Logout(*request));
+  });
+}
+
+grpc::ServerUnaryReactor* AuthServiceImpl::GetJwks(grpc::CallbackServerContext* context,
+                                                   const v1::GetJwksRequest*,
+                                                   v1::GetJwksResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (Admission admission = AdmissionOf(context); !admission.admitted()) {
     reactor->Finish(admission.rejection());
     return reactor;
   }
-  reactor->Finish(grpc::Status(
-      grpc::StatusCode::UNIMPLEMENTED,
-      std::string("tollgate.auth.v1.AuthService/") + std::string(method) +
-          " is not implemented yet"));
-  return reactor;
-}
-
-// Runs `work` on `pool` and finishes the call with its status. A full pool
-// sheds the call at once with RESOURCE_EXHAUSTED.
-grpc::ServerUnaryReactor* RunOn(HashingPool& pool, grpc::CallbackServerContext* context,
-                                std::function<grpc::Status()> work) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status queued = pool.Submit([reactor, work = std::move(work)] { reactor->Finish(work()); });
-  if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
-  return reactor;
-}
-
-}  // namespace
-
-AuthServiceImpl::AuthServiceImpl(AccountService& accounts, HashingPool& hashing_pool,
-                                 HashingPool& database_pool)
-    : accounts_(accounts), hashing_pool_(hashing_pool), database_pool_(database_pool) {}
-
-grpc::ServerUnaryReactor* AuthServiceImpl::Register(
-    grpc::CallbackServerContext* context, const v1::RegisterRequest* request,
-    v1::AuthResponse* response) {
-  return RunOn(hashing_pool_, context, [this, request, response] {
-    return ToGrpcStatus(accounts_.Register(*request), response);
-  });
-}
-
-grpc::ServerUnaryReactor* AuthServiceImpl::Login(
-    grpc::CallbackServerContext* context, const v1::LoginRequest* request,
-    v1::AuthResponse* response) {
-  return RunOn(hashing_pool_, context, [this, request, response] {
-    return ToGrpcStatus(accounts_.Login(*request), response);
-  });
-}
-
-grpc::ServerUnaryReactor* AuthServiceImpl::Refresh(
-    grpc::CallbackServerContext* context, const v1::RefreshRequest* request,
-    v1::AuthResponse* response) {
-  return RunOn(database_pool_, context, [this, request, response] {
-    return ToGrpcStatus(accounts_.Refresh(*request), response);
-  });
-}
-
-grpc::ServerUnaryReactor* AuthServiceImpl::Logout(
-    grpc::CallbackServerContext* context, const v1::LogoutRequest* request,
-    v1::LogoutResponse*) {
-  return RunOn(database_pool_, context, [this, request] {
-    return ToGrpcStatus(accounts_.Logout(*request));
-  });
-}
-
-grpc::ServerUnaryReactor* AuthServiceImpl::GetJwks(
-    grpc::CallbackServerContext* context, const v1::GetJwksRequest*,
-    v1::GetJwksResponse* response) {
-  *response = accounts_.GetJwks();
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  *response = deps_.sessions->GetJwks();
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }
 
-grpc::ServerUnaryReactor* AuthServiceImpl::GetCurrentUser(
-    grpc::CallbackServerContext* context, const v1::GetCurrentUserRequest*,
-    v1::User*) {
-  return FinishUnimplemented(context, "GetCurrentUser");
+grpc::ServerUnaryReactor* AuthServiceImpl::GetCurrentUser(grpc::CallbackServerContext* context,
+                                                          const v1::GetCurrentUserRequest*,
+                                                          v1::User* response) {
+  return Serve(*deps_.database_pool, context, [this, response](const Caller& caller) {
+    if (!caller) return NoCaller();
+    return ToGrpcStatus(deps_.profiles->GetCurrentUser(*caller), response);
+  });
 }
 
-grpc::ServerUnaryReactor* AuthServiceImpl::UpdateProfile(
-    grpc::CallbackServerContext* context, const v1::UpdateProfileRequest*,
-    v1::User*) {
-  return FinishUnimplemented(context, "UpdateProfile");
+grpc::ServerUnaryReactor* AuthServiceImpl::UpdateProfile(grpc::CallbackServerContext* context,
+                                                         const v1::UpdateProfileRequest* request,
+                                                         v1::User* response) {
+  return Serve(*deps_.database_pool, context, [this, request, response](const Caller& caller) {
+    if (!caller) return NoCaller();
+    return ToGrpcStatus(deps_.profiles->UpdateProfile(*caller, *request), response);
+  });
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::ChangePassword(
-    grpc::CallbackServerContext* context, const v1::ChangePasswordRequest*,
-    v1::AuthResponse*) {
-  return FinishUnimplemented(context, "ChangePassword");
+    grpc::CallbackServerContext* context, const v1::ChangePasswordRequest* request,
+    v1::AuthResponse* response) {
+  return Serve(*deps_.hashing_pool, context, [this, request, response](const Caller& caller) {
+    if (!caller) return NoCaller();
+    return ToGrpcStatus(deps_.profiles->ChangePassword(*caller, *request), response);
+  });
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::RequestPasswordReset(
-    grpc::CallbackServerContext* context,
-    const v1::RequestPasswordResetRequest*,
+    grpc::CallbackServerContext* context, const v1::RequestPasswordResetRequest* request,
     v1::RequestPasswordResetResponse*) {
-  return FinishUnimplemented(context, "RequestPasswordReset");
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Admission admission = AdmissionOf(context);
+  if (!admission.admitted()) {
+    reactor->Finish(admission.rejection());
+    return reactor;
+  }
+  absl::Status queued = deps_.database_pool->Submit([this, reactor, request] {
+    absl::StatusOr<DeferredWork> deferred = deps_.recovery->RequestPasswordReset(*request);
+    if (!deferred.ok()) {
+      reactor->Finish(ToGrpcStatus(deferred.status()));
+      return;
+    }
+    // Copied out first: `request` dies with the call once it is finished.
+    DeferredWork write = *std::move(deferred);
+    // Reply first, then write the code and its mail, so a known account
+    // answers no later than an unknown one.
+    reactor->Finish(grpc::Status::OK);
+    if (write) write();
+  });
+  if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
+  return reactor;
 }
 
-grpc::ServerUnaryReactor* AuthServiceImpl::ResetPassword(
-    grpc::CallbackServerContext* context, const v1::ResetPasswordRequest*,
-    v1::ResetPasswordResponse*) {
-  return FinishUnimplemented(context, "ResetPassword");
+grpc::ServerUnaryReactor* AuthServiceImpl::ResetPassword(grpc::CallbackServerContext* context,
+                                                         const v1::ResetPasswordRequest* request,
+                                                         v1::ResetPasswordResponse*) {
+  return Serve(*deps_.hashing_pool, context, [this, request](const Caller&) {
+    return ToGrpcStatus(deps_.recovery->ResetPassword(*request));
+  });
 }
 
 grpc::ServerUnaryReactor* AuthServiceImpl::RequestEmailVerification(
-    grpc::CallbackServerContext* context,
-    const v1::RequestEmailVerificationRequest*,
+    grpc::CallbackServerContext* context, const v1::RequestEmailVerificationRequest*,
     v1::RequestEmailVerificationResponse*) {
-  return FinishUnimplemented(context, "RequestEmailVerification");
+  return Serve(*deps_.database_pool, context, [this](const Caller& caller) {
+    if (!caller) return NoCaller();
+    return ToGrpcStatus(deps_.recovery->RequestEmailVerification(*caller));
+  });
 }
 
-grpc::ServerUnaryReactor* AuthServiceImpl::VerifyEmail(
-    grpc::CallbackServerContext* context, const v1::VerifyEmailRequest*,
-    v1::User*) {
-  return FinishUnimplemented(context, "VerifyEmail");
+grpc::ServerUnaryReactor* AuthServiceImpl::VerifyEmail(grpc::CallbackServerContext* context,
+                                                       const v1::VerifyEmailRequest* request,
+                                                       v1::User* response) {
+  return Serve(*deps_.database_pool, context, [this, request, response](const Caller&) {
+    return ToGrpcStatus(deps_.recovery->VerifyEmail(*request), response);
+  });
 }
 
-grpc::ServerUnaryReactor* AuthServiceImpl::ListUsers(
-    grpc::CallbackServerContext* context, const v1::ListUsersRequest*,
-    v1::ListUsersResponse*) {
-  return FinishUnimplemented(context, "ListUsers");
+grpc::ServerUnaryReactor* AuthServiceImpl::ListUsers(grpc::CallbackServerContext* context,
+                                                     const v1::ListUsersRequest* request,
+                                                     v1::ListUsersResponse* response) {
+  return Serve(*deps_.database_pool, context, [this, request, response](const Caller& caller) {
+    if (!caller) return NoCaller();
+    return ToGrpcStatus(deps_.admin->ListUsers(*request), response);
+  });
 }
 
-grpc::ServerUnaryReactor* AuthServiceImpl::SetUserRoles(
-    grpc::CallbackServerContext* context, const v1::SetUserRolesRequest*,
-    v1::User*) {
-  return FinishUnimplemented(context, "SetUserRoles");
+grpc::ServerUnaryReactor* AuthServiceImpl::SetUserRoles(grpc::CallbackServerContext* context,
+                                                        const v1::SetUserRolesRequest* request,
+                                                        v1::User* response) {
+  return Serve(*deps_.database_pool, context, [this, request, response](const Caller& caller) {
+    if (!caller) return NoCaller();
+    return ToGrpcStatus(deps_.admin->SetUserRoles(*request), response);
+  });
 }
 
-grpc::ServerUnaryReactor* AuthServiceImpl::SetUserActive(
-    grpc::CallbackServerContext* context, const v1::SetUserActiveRequest*,
-    v1::User*) {
-  return FinishUnimplemented(context, "SetUserActive");
+grpc::ServerUnaryReactor* AuthServiceImpl::SetUserActive(grpc::CallbackServerContext* context,
+                                                         const v1::SetUserActiveRequest* request,
+                                                         v1::User* response) {
+  return Serve(*deps_.database_pool, context, [this, request, response](const Caller& caller) {
+    if (!caller) return NoCaller();
+    return ToGrpcStatus(deps_.admin->SetUserActive(*request), response);
+  });
 }
 
 }  // namespace tollgate::auth

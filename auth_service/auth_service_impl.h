@@ -2,7 +2,11 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include "auth_service/accounts/account_service.h"
+#include "auth_service/accounts/admin_service.h"
+#include "auth_service/accounts/profile_service.h"
+#include "auth_service/accounts/recovery_service.h"
+#include "auth_service/accounts/session_service.h"
+#include "auth_service/client_address.h"
 #include "auth_service/password/hashing_pool.h"
 #include "tollgate/auth/v1/auth.grpc.pb.h"
 
@@ -10,18 +14,27 @@ namespace tollgate::auth {
 
 // tollgate.auth.v1.AuthService on gRPC's callback API.
 //
-// Register and Login hash passwords, so they run on the bounded hashing pool
-// (a full pool answers RESOURCE_EXHAUSTED at once); Refresh and Logout wait
-// on PostgreSQL, so they run on the bounded database pool; neither blocks a
-// gRPC thread. The account, profile, reset and admin methods still answer
-// UNIMPLEMENTED ("<method> is not implemented yet"), after the guard
-// (AdmissionOf) that every method needing a role begins with; the access
-// policy of each method lives in auth.proto and is enforced by the
-// AuthInterceptor that AuthServer installs.
+// Every handler begins with the guard (AdmissionOf), the public ones too,
+// so a method that ever loses its access option in auth.proto refuses
+// instead of creating accounts; the access policy of each method lives in
+// auth.proto and is enforced by the AuthInterceptor that AuthServer
+// installs. Methods that hash a password (Register, Login, ChangePassword,
+// ResetPassword) run on the bounded hashing pool (a full pool answers
+// RESOURCE_EXHAUSTED at once); the others wait on PostgreSQL and run on the
+// database pool; none blocks a gRPC thread.
 class AuthServiceImpl final : public v1::AuthService::CallbackService {
  public:
-  // All three must outlive the service.
-  AuthServiceImpl(AccountService& accounts, HashingPool& hashing_pool, HashingPool& database_pool);
+  // Everything it holds must outlive the service.
+  struct Dependencies {
+    SessionService* sessions;
+    ProfileService* profiles;
+    RecoveryService* recovery;
+    AdminService* admin;
+    HashingPool* hashing_pool;
+    HashingPool* database_pool;
+    TrustedProxies trusted_proxies;  // whose x-forwarded-for names the client
+  };
+  explicit AuthServiceImpl(Dependencies dependencies);
   AuthServiceImpl(const AuthServiceImpl&) = delete;
   AuthServiceImpl& operator=(const AuthServiceImpl&) = delete;
 
@@ -76,9 +89,7 @@ class AuthServiceImpl final : public v1::AuthService::CallbackService {
       const v1::SetUserActiveRequest* request, v1::User* response) override;
 
  private:
-  AccountService& accounts_;
-  HashingPool& hashing_pool_;
-  HashingPool& database_pool_;
+  Dependencies deps_;
 };
 
 }  // namespace tollgate::auth

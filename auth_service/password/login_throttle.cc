@@ -15,6 +15,11 @@ int64_t LockoutSeconds(int failed_logins) {
   return std::min(seconds, kMaxLockoutSeconds);
 }
 
+int64_t AccountLockoutSeconds(int failed_logins) {
+  if (failed_logins < kFreeFailedLoginsPerAccount) return 0;
+  return LockoutSeconds(failed_logins - kFreeFailedLoginsPerAccount + kFreeFailedLogins);
+}
+
 int64_t RetryAfterSeconds(int failed_logins, int64_t last_failure_unix_seconds,
                           int64_t now_unix_seconds) {
   const int64_t lockout = LockoutSeconds(failed_logins);

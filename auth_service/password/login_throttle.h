@@ -4,10 +4,16 @@
 
 namespace tollgate::auth {
 
-// Per-account brute-force protection in the style of Keycloak's "brute force
-// detection" with progressive waits (SPEC section 5). The store keeps, per
-// account, the number of consecutive failed logins and the time of the last
-// one; a successful login resets the count. This file is the pure policy.
+// Brute-force protection in the style of Keycloak's "brute force detection"
+// with progressive waits (SPEC section 5). Failures are counted per account
+// and client address together (LockoutSeconds), so a stranger who knows an
+// email cannot lock its owner out from elsewhere, and per account across
+// all addresses with a much higher ceiling (AccountLockoutSeconds), so a
+// guesser with many addresses is still slowed. An email without an account
+// is counted exactly the same way, so the reply never tells which emails
+// exist. A successful login from an address resets its count and the
+// account's; a count idle for kFailureMemorySeconds starts again. This file
+// is the pure policy; store/login_failure_store.h keeps the counts.
 //
 // failures | wait
 //   0-4    |   0 s
@@ -25,6 +31,12 @@ inline constexpr int kFreeFailedLogins = 5;  // the 5th failure starts the first
 inline constexpr int64_t kFirstLockoutSeconds = 30;
 inline constexpr int64_t kMaxLockoutSeconds = 900;
 
+// Failures of one account from all addresses before its account-wide wait
+// begins (then the same doubling, 30 s up to 15 minutes).
+inline constexpr int kFreeFailedLoginsPerAccount = 100;
+// A failure count whose last failure is older than this starts again.
+inline constexpr int64_t kFailureMemorySeconds = 24 * 60 * 60;
+
 // How long an account with `failed_logins` consecutive failures is locked
 // after its last failure: 0 below 5 failures, then 30 s doubling per further
 // failure, at most 900 s. Negative counts are treated as 0.
@@ -34,6 +46,10 @@ int64_t LockoutSeconds(int failed_logins);
 // 0 if it may try now: the lockout of `failed_logins` counted from
 // `last_failure_unix_seconds`. A last failure in the future (clock step
 // back) counts as now, so the wait never exceeds LockoutSeconds.
+// The account-wide wait after `failed_logins` failures from all addresses:
+// 0 below kFreeFailedLoginsPerAccount, then as LockoutSeconds from its 5th.
+int64_t AccountLockoutSeconds(int failed_logins);
+
 int64_t RetryAfterSeconds(int failed_logins, int64_t last_failure_unix_seconds,
                           int64_t now_unix_seconds);
 

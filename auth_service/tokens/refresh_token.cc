@@ -2,33 +2,17 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/sha.h>
 
+#include "auth_service/tokens/opaque_token.h"
 #include "common/token/base64url.h"
 
 namespace tollgate::auth {
-namespace {
-
-std::string Hex(const unsigned char* bytes, size_t size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (size_t i = 0; i < size; ++i) {
-    out.push_back(kDigits[bytes[i] >> 4]);
-    out.push_back(kDigits[bytes[i] & 15]);
-  }
-  return out;
-}
-
-}  // namespace
 
 RefreshTokenCodec::RefreshTokenCodec(std::string successor_key)
     : successor_key_(std::move(successor_key)) {}
 
 absl::StatusOr<std::string> RefreshTokenCodec::NewToken(RandomSource& random) const {
-  auto bytes = random.Bytes(kRandomBytes);
-  if (!bytes.ok()) return bytes.status();
-  return std::string(kPrefix) + Base64UrlEncode(*bytes);
+  return NewOpaqueToken(kPrefix, random);
 }
 
 std::string RefreshTokenCodec::Successor(std::string_view token) const {
@@ -43,17 +27,9 @@ std::string RefreshTokenCodec::Successor(std::string_view token) const {
 }
 
 bool RefreshTokenCodec::LooksValid(std::string_view token) {
-  constexpr size_t kEncodedBytes = (kRandomBytes * 4 + 2) / 3;  // 43
-  if (token.size() != kPrefix.size() + kEncodedBytes || token.substr(0, kPrefix.size()) != kPrefix) {
-    return false;
-  }
-  return Base64UrlDecode(token.substr(kPrefix.size())).has_value();
+  return HasOpaqueTokenShape(kPrefix, token);
 }
 
-std::string RefreshTokenCodec::HashHex(std::string_view token) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
-  return Hex(digest, sizeof(digest));
-}
+std::string RefreshTokenCodec::HashHex(std::string_view token) { return Sha256Hex(token); }
 
 }  // namespace tollgate::auth

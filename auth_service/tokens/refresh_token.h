@@ -10,12 +10,11 @@
 namespace tollgate::auth {
 
 // Opaque refresh tokens (SPEC section 4): "tgr_" + base64url of 32 random
-// bytes. The prefix lets secret scanners spot leaked tokens; the database
+// bytes (tokens/opaque_token.h). The prefix lets secret scanners spot leaked tokens; the database
 // keeps only the SHA-256, so a stolen table mints no sessions.
 class RefreshTokenCodec {
  public:
   static constexpr std::string_view kPrefix = "tgr_";
-  static constexpr size_t kRandomBytes = 32;  // 256 bits
   static constexpr size_t kMinSuccessorKeyBytes = 32;
 
   // `successor_key` is the HMAC key shared by every replica (kept in the

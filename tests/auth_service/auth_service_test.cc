@@ -12,7 +12,8 @@
 
 #include "auth_service/auth_server.h"
 #include "auth_service/db/postgres_pool.h"
-#include "auth_service/store/account_store.h"
+#include "auth_service/store/janitor_batches.h"
+#include "auth_service/store/postgres_session_store.h"
 #include "common/token/access_token_verifier.h"
 #include "common/token/jwk_set.h"
 #include "tests/support/fake_clock.h"
@@ -464,12 +465,13 @@ TEST_F(AuthServiceTest, OwnProtectedMethodsAreGuardedByTheInterceptor) {
     EXPECT_EQ(status.error_message(), "method tollgate.auth.v1.AuthService/ListUsers requires role 'admin'");
   }
   {
-    // Past the guard, the method itself is not written yet.
+    // Past the guard, the caller's own account.
     grpc::ClientContext context;
     context.AddMetadata("authorization", "Bearer " + session.access_token());
     v1::User user;
     const grpc::Status status = stub_->GetCurrentUser(&context, v1::GetCurrentUserRequest(), &user);
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(user.id(), session.user().id());
   }
   {
     // An expired token, by the service's own clock.
@@ -499,9 +501,9 @@ TEST_F(AuthServiceTest, PurgeGoesInBatchesStopsWhenToldAndYieldsToAnotherReplica
   PostgresPoolOptions options;
   options.url = cluster_->url();
   options.size = 2;
-  options.prepared_statements = AccountStore::PreparedStatements();
+  options.prepared_statements = PostgresSessionStore::PreparedStatements();
   PostgresPool pool(options);
-  AccountStore store(pool);
+  PostgresSessionStore store(pool);
   const auto remaining = [&] {
     int left = 0;
     for (const std::string& email : emails) left += StoredSessions(email) == "1|1" ? 1 : 0;
@@ -512,7 +514,7 @@ TEST_F(AuthServiceTest, PurgeGoesInBatchesStopsWhenToldAndYieldsToAnotherReplica
   {
     pqxx::connection other(cluster_->url());
     pqxx::work holding(other);
-    holding.exec_params("SELECT pg_advisory_xact_lock($1)", kSessionJanitorLockKey);
+    holding.exec_params("SELECT pg_advisory_xact_lock($1)", kJanitorLockKey);
     const absl::StatusOr<int64_t> purged = store.PurgeEndedSessions(6, [] { return true; }, 2);
     ASSERT_TRUE(purged.ok()) << purged.status();
     EXPECT_EQ(*purged, 0);
