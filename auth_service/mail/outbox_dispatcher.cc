@@ -12,11 +12,24 @@ std::string Outcome(const absl::Status& status) {
          std::string(status.message());
 }
 
+// Options that cannot work, made workable: a lease no longer than the send
+// budget would leave every claimed row unsent (and claimed again forever).
+OutboxDispatcherOptions Normalized(OutboxDispatcherOptions options) {
+  options.batch = std::max(options.batch, 1);
+  options.send_budget_seconds = std::max<int64_t>(options.send_budget_seconds, 0);
+  options.lease_seconds = std::max(options.lease_seconds, options.send_budget_seconds + 1);
+  options.initial_backoff_seconds = std::max<int64_t>(options.initial_backoff_seconds, 1);
+  options.max_backoff_seconds =
+      std::max(options.max_backoff_seconds, options.initial_backoff_seconds);
+  options.max_attempts = std::max(options.max_attempts, 1);
+  return options;
+}
+
 }  // namespace
 
 OutboxDispatcher::OutboxDispatcher(OutboxStore& store, MailSender& sender, const Clock& clock,
                                    Options options)
-    : store_(store), sender_(sender), clock_(clock), options_(std::move(options)) {}
+    : store_(store), sender_(sender), clock_(clock), options_(Normalized(std::move(options))) {}
 
 std::string OutboxDispatcher::MessageId(int64_t id, int64_t created_at, std::string_view from) {
   const size_t at = from.rfind('@');
@@ -28,15 +41,15 @@ std::string OutboxDispatcher::MessageId(int64_t id, int64_t created_at, std::str
 }
 
 int64_t OutboxDispatcher::BackoffSeconds(int attempts) const {
-  int64_t wait = std::max<int64_t>(options_.initial_backoff_seconds, 1);
+  int64_t wait = options_.initial_backoff_seconds;
   for (int i = 1; i < attempts && wait < options_.max_backoff_seconds; ++i) wait *= 2;
-  return std::min(wait, std::max<int64_t>(options_.max_backoff_seconds, 1));
+  return std::min(wait, options_.max_backoff_seconds);
 }
 
 absl::StatusOr<DrainResult> OutboxDispatcher::DrainOnce() {
   DrainResult result;
   absl::StatusOr<std::vector<ClaimedMail>> rows =
-      store_.Claim(clock_.NowUnixSeconds(), std::max(options_.batch, 1), options_.lease_seconds);
+      store_.Claim(clock_.NowUnixSeconds(), options_.batch, options_.lease_seconds);
   if (!rows.ok()) return rows.status();
   result.claimed = static_cast<int>(rows->size());
 
@@ -88,7 +101,7 @@ absl::StatusOr<DrainResult> OutboxDispatcher::Drain(const std::function<bool()>&
     total.retried += round->retried;
     total.abandoned += round->abandoned;
     total.skipped += round->skipped;
-    if (round->claimed < std::max(options_.batch, 1)) break;
+    if (round->claimed < options_.batch) break;
   }
   return total;
 }

@@ -28,6 +28,9 @@ struct OutboxDispatcherOptions {
   // After this many attempts a row that still fails is abandoned (with the
   // defaults: about a day of retries).
   int max_attempts = 30;
+  // The constructor makes impossible values workable: batch, max_attempts
+  // and initial_backoff_seconds at least 1, max_backoff_seconds at least
+  // initial_backoff_seconds, lease_seconds above send_budget_seconds.
 };
 
 // What one DrainOnce did.

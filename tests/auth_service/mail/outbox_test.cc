@@ -458,6 +458,49 @@ TEST_F(OutboxTest, DrainTakesFullBatchesUntilTheOutboxIsEmpty) {
   EXPECT_EQ(store_->CountPending().value_or(-1), 4);
 }
 
+// A sender whose sends take `seconds` of the fake clock.
+class SlowSender final : public MailSender {
+ public:
+  SlowSender(FakeClock& clock, int64_t seconds) : clock_(clock), seconds_(seconds) {}
+  absl::Status Send(const MailMessage& message) override {
+    clock_.Advance(seconds_);
+    ids.push_back(message.message_id);
+    return absl::OkStatus();
+  }
+  std::vector<std::string> ids;
+
+ private:
+  FakeClock& clock_;
+  const int64_t seconds_;
+};
+
+TEST_F(OutboxTest, RowsWhoseLeaseIsAboutToEndAreLeftForTheNextClaim) {
+  SlowSender sender(clock_, 250);  // lease 300, budget 60: room for one send
+  OutboxDispatcher dispatcher(*store_, sender, clock_, DispatcherOptions());
+  const int64_t t0 = clock_.NowUnixSeconds();
+  const int64_t first = MustEnqueue(CodeMail(1), t0);
+  const int64_t second = MustEnqueue(CodeMail(2), t0);
+
+  absl::StatusOr<DrainResult> result = dispatcher.DrainOnce();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->claimed, 2);
+  EXPECT_EQ(result->sent, 1);
+  EXPECT_EQ(result->skipped, 1);
+  EXPECT_EQ(ReadRow(first).sent_at, t0 + 250);
+  EXPECT_EQ(ReadRow(second).claimed_until, t0 + 300);
+
+  clock_.Advance(49);  // t0 + 299: still leased
+  EXPECT_EQ(dispatcher.DrainOnce().value_or(DrainResult{.claimed = -1}).claimed, 0);
+  clock_.Advance(1);
+  result = dispatcher.DrainOnce();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->sent, 1);
+  EXPECT_EQ(ReadRow(second).attempts, 2);
+  EXPECT_EQ(sender.ids, (std::vector<std::string>{
+                            OutboxDispatcher::MessageId(first, t0, kFrom),
+                            OutboxDispatcher::MessageId(second, t0, kFrom)}));
+}
+
 TEST_F(OutboxTest, MarkingAnUnknownRowIsNotFound) {
   EXPECT_EQ(store_->MarkSent(12345, 1), absl::NotFoundError("outbox row not found"));
   EXPECT_EQ(store_->MarkFailed(12345, 1, 2, "x"), absl::NotFoundError("outbox row not found"));

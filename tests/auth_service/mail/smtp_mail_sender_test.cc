@@ -133,6 +133,15 @@ TEST(SmtpMailSenderTest, NothingListeningIsUnavailable) {
   EXPECT_EQ(status.message().find("483920"), std::string_view::npos);
 }
 
+TEST(SmtpMailSenderTest, RequiredStarttlsThatTheServerLacksIsUnavailable) {
+  std::unique_ptr<SmtpSink> sink = StartSink();  // offers no STARTTLS
+  ASSERT_NE(sink, nullptr);
+  SmtpMailSender sender(SettingsFor(sink->url() + "?starttls=required"));
+  const absl::Status status = sender.Send(ResetMail());
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_TRUE(sink->Messages().empty());
+}
+
 TEST(SmtpMailSenderTest, TemporaryRefusalIsUnavailable) {
   for (const SmtpSink::Options options : {SmtpSink::Options{.rcpt_code = 451},
                                           SmtpSink::Options{.data_code = 451}}) {
