@@ -11,10 +11,12 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git openssl
   # gRPC, protobuf and the libraries the code links
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
-  libpqxx-dev libsodium-dev nlohmann-json3-dev libabsl-dev libssl-dev
+  libpqxx-dev libsodium-dev nlohmann-json3-dev libabsl-dev libssl-dev libcurl4-openssl-dev
   # tests and benchmarks
   libgtest-dev googletest libgmock-dev libbenchmark-dev
   nghttp2-client curl python3-fastapi python3-uvicorn
+  # the SMTP server the mail tests talk to (tests/support/smtp_sink.py)
+  python3-aiosmtpd
   # the database: a throwaway cluster per integration test, and the local stack
   postgresql-15 postgresql-client-15
   # fuzzing and sanitizer builds (clang's libFuzzer and runtime libraries)
