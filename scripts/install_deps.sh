@@ -11,7 +11,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git openssl
   # gRPC, protobuf and the libraries the code links
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
-  libpqxx-dev libsodium-dev nlohmann-json3-dev libabsl-dev libssl-dev
+  libpqxx-dev libsodium-dev nlohmann-json3-dev libabsl-dev libssl-dev libicu-dev
   # tests and benchmarks
   libgtest-dev googletest libgmock-dev libbenchmark-dev
   nghttp2-client curl python3-fastapi python3-uvicorn

@@ -3,6 +3,8 @@
 #include <iostream>
 
 #include "absl/status/status.h"
+#include "auth_service/accounts/email_address.h"
+#include "auth_service/accounts/person_name.h"
 #include "auth_service/password/login_throttle.h"
 #include "auth_service/password/password_policy.h"
 
