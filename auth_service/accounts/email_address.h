@@ -65,11 +65,13 @@ inline constexpr size_t kMaxEmailBytes = 254;  // RFC 5321's path limit, in octe
 // "ann@example.com", "JÜRGEN@example.de" and "jürgen@example.de",
 // "STRASSE@x.de" and "straße@x.de", and full-width "ａdmin@example.com" and
 // "admin@example.com" are one account. Deterministic, and idempotent
-// (EmailKey(EmailKey(e)) == EmailKey(e)). Because NormalizeEmail refuses
-// unassigned code points, Unicode's stability policies keep the key of every
-// accepted address the same across ICU versions; stored keys made by the
-// older ASCII-lower-casing rule must be remade with
-// EmailKey(*NormalizeEmail(email)). Thread-safe.
+// (EmailKey(EmailKey(e)) == EmailKey(e)). NormalizeEmail refuses unassigned
+// code points, so every accepted address holds only characters whose
+// normalization and case folding Unicode's stability policies keep fixed:
+// its key should not change with an ICU upgrade (the script and confusable
+// data behind rules 9 and 10 may, which changes only what is accepted next).
+// Stored keys made by the older ASCII-lower-casing rule must be remade with
+// EmailKey of the stored address. Thread-safe.
 std::string EmailKey(std::string_view normalized_email);
 
 }  // namespace tollgate::auth
