@@ -12,6 +12,7 @@ PACKAGES=(
   # gRPC, protobuf and the libraries the code links
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   libpqxx-dev libsodium-dev nlohmann-json3-dev libabsl-dev libssl-dev libcurl4-openssl-dev
+  libicu-dev
   # tests and benchmarks
   libgtest-dev googletest libgmock-dev libbenchmark-dev
   nghttp2-client curl python3-fastapi python3-uvicorn
