@@ -90,7 +90,8 @@ absl::StatusOr<CommandLine> CommandLine::Parse(const std::vector<std::string>& a
       const GlobalFlag* global = FindGlobalFlag(name);
       const FlagSpec* own = result.command_ != nullptr ? result.command_->FindFlag(name) : nullptr;
       if (global == nullptr && own == nullptr) {
-        return UsageErrorFor(result.command_, result.group_, absl::StrCat("unknown option '--", name, "'"));
+        return UsageErrorFor(result.command_, result.group_,
+                             absl::StrCat("unknown option '--", name, "'"));
       }
       if (own != nullptr && own->is_switch()) {
         if (value.has_value()) {
@@ -102,13 +103,15 @@ absl::StatusOr<CommandLine> CommandLine::Parse(const std::vector<std::string>& a
         // The next argument is the value, even if it starts with "--": a
         // password may.
         if (i + 1 >= args.size()) {
-          return UsageErrorFor(result.command_, result.group_, absl::StrCat("option --", name, " needs a value"));
+          return UsageErrorFor(result.command_, result.group_,
+                               absl::StrCat("option --", name, " needs a value"));
         }
         value = args[++i];
       }
       auto& values = global != nullptr ? global_values : result.flags_;
       if (!values.emplace(name, *std::move(value)).second) {
-        return UsageErrorFor(result.command_, result.group_, absl::StrCat("option --", name, " given twice"));
+        return UsageErrorFor(result.command_, result.group_,
+                             absl::StrCat("option --", name, " given twice"));
       }
       continue;
     }
@@ -135,7 +138,8 @@ absl::StatusOr<CommandLine> CommandLine::Parse(const std::vector<std::string>& a
         continue;
       }
       const CommandSpec* command = FindCommand(arg);
-      if (command == nullptr) {
+      // "users roles" as one argument is not the two words.
+      if (command == nullptr || !command->group().empty()) {
         return GeneralUsageError(absl::StrCat("unknown command '", arg, "'"));
       }
       result.command_ = command;

@@ -302,6 +302,8 @@ TEST_F(CommandLineTest, ExactUsageErrorsOfTwoWordCommands) {
             "(see 'tollgate email --help')");
   EXPECT_EQ(UsageError({"profile"}),
             "profile: missing verb, expected update (see 'tollgate profile --help')");
+  EXPECT_EQ(UsageError({"users roles", "u1", "admin"}),
+            "unknown command 'users roles' (see 'tollgate --help')");
   EXPECT_EQ(UsageError({"users", "--all", "list"}),
             "users: unknown option '--all' (see 'tollgate users --help')");
   EXPECT_EQ(UsageError({"users", "roles", "u1"}),
