@@ -9,6 +9,8 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <set>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -43,31 +45,34 @@ class CommandRunner final {
 
   int Run() {
     using Handler = int (CommandRunner::*)();
+    // By RPC: an older name and its current one (`whoami`, `me`) share a
+    // handler, and so do `users activate`, `users deactivate` and
+    // `set-active`.
     static const std::map<absl::string_view, Handler> kHandlers = {
-        {"register", &CommandRunner::Register},
-        {"login", &CommandRunner::Login},
-        {"refresh", &CommandRunner::Refresh},
-        {"logout", &CommandRunner::Logout},
-        {"jwks", &CommandRunner::Jwks},
-        {"whoami", &CommandRunner::WhoAmI},
-        {"update-profile", &CommandRunner::UpdateProfile},
-        {"change-password", &CommandRunner::ChangePassword},
-        {"request-password-reset", &CommandRunner::RequestPasswordReset},
-        {"reset-password", &CommandRunner::ResetPassword},
-        {"request-email-verification", &CommandRunner::RequestEmailVerification},
-        {"verify-email", &CommandRunner::VerifyEmail},
-        {"list-users", &CommandRunner::ListUsers},
-        {"set-roles", &CommandRunner::SetUserRoles},
-        {"set-active", &CommandRunner::SetUserActive},
-        {"sum", &CommandRunner::Sum},
-        {"sum-stream", &CommandRunner::SumStream},
-        {"usage", &CommandRunner::GetUsage},
+        {"Register", &CommandRunner::Register},
+        {"Login", &CommandRunner::Login},
+        {"Refresh", &CommandRunner::Refresh},
+        {"Logout", &CommandRunner::Logout},
+        {"GetJwks", &CommandRunner::Jwks},
+        {"GetCurrentUser", &CommandRunner::GetCurrentUser},
+        {"UpdateProfile", &CommandRunner::UpdateProfile},
+        {"ChangePassword", &CommandRunner::ChangePassword},
+        {"RequestPasswordReset", &CommandRunner::RequestPasswordReset},
+        {"ResetPassword", &CommandRunner::ResetPassword},
+        {"RequestEmailVerification", &CommandRunner::RequestEmailVerification},
+        {"VerifyEmail", &CommandRunner::VerifyEmail},
+        {"ListUsers", &CommandRunner::ListUsers},
+        {"SetUserRoles", &CommandRunner::SetUserRoles},
+        {"SetUserActive", &CommandRunner::SetUserActive},
+        {"Sum", &CommandRunner::Sum},
+        {"SumStream", &CommandRunner::SumStream},
+        {"GetUsage", &CommandRunner::GetUsage},
     };
-    const auto handler = kHandlers.find(command_.name);
+    const auto handler = kHandlers.find(command_.rpc);
     if (handler == kHandlers.end()) {
       return Failure(absl::InternalError(absl::StrCat("no handler for ", command_.name)));
     }
-    // Every command but jwks and the public mail-token ones reads or writes
+    // Every command but jwks and the public mail-code ones reads or writes
     // the token file; say so before asking for a password or calling.
     if (NeedsTokenFile() && token_file_.path().empty()) {
       return UsageFailure(command_.UsageError(
@@ -216,7 +221,7 @@ class CommandRunner final {
 
   int Jwks() { return Public(&AuthService::Stub::GetJwks, auth::v1::GetJwksRequest()); }
 
-  int WhoAmI() {
+  int GetCurrentUser() {
     auth::v1::User response;
     return Authenticated<auth::v1::User>(
         [&](grpc::ClientContext& context, auth::v1::User* out) {
@@ -283,11 +288,34 @@ class CommandRunner final {
     absl::StatusOr<auth::v1::ListUsersRequest> request = builder_.ListUsers();
     if (!request.ok()) return UsageFailure(request.status());
     auth::v1::ListUsersResponse response;
-    return Authenticated<auth::v1::ListUsersResponse>(
-        [&](grpc::ClientContext& context, auth::v1::ListUsersResponse* out) {
-          return Auth().ListUsers(&context, *request, out);
-        },
-        &response);
+    if (!command_line_.Has("all")) {
+      return Authenticated<auth::v1::ListUsersResponse>(
+          [&](grpc::ClientContext& context, auth::v1::ListUsersResponse* out) {
+            return Auth().ListUsers(&context, *request, out);
+          },
+          &response);
+    }
+    // --all: every page, printed as one reply once the last has come.
+    TokenSession session(token_file_, Auth(), environment_.clock, timeout());
+    std::set<std::string> page_tokens = {request->page_token()};
+    while (true) {
+      auth::v1::ListUsersResponse page;
+      const absl::Status status = session.Call(command_.rpc, [&](grpc::ClientContext& context) {
+        page.Clear();
+        return Auth().ListUsers(&context, *request, &page);
+      });
+      if (!status.ok()) return Failure(status);
+      for (auth::v1::User& user : *page.mutable_users()) *response.add_users() = std::move(user);
+      const std::string& next = page.next_page_token();
+      if (next.empty()) break;
+      // A token seen before would loop forever.
+      if (!page_tokens.insert(next).second) {
+        return Failure(absl::InternalError(absl::StrCat(
+            command_.rpc, ": next_page_token '", next, "' came a second time; stopped")));
+      }
+      request->set_page_token(next);
+    }
+    return Print(response);
   }
 
   int SetUserRoles() {
@@ -376,7 +404,10 @@ int Cli::Run(const std::vector<std::string>& args) {
   }
   if (command_line->help()) {
     const CommandSpec* command = command_line->command();
-    environment_.out << (command != nullptr ? command->HelpText() : GeneralHelpText())
+    const CommandGroup* group = command_line->group();
+    environment_.out << (command != nullptr ? command->HelpText()
+                         : group != nullptr ? group->HelpText()
+                                            : GeneralHelpText())
                      << std::flush;
     return kExitSuccess;
   }

@@ -36,10 +36,13 @@ struct CliEnvironment {
 // Output contract:
 // - success: the response as one line of JSON on `out` (proto field names,
 //   fields with default values included), exit 0. login, register, refresh
-//   and change-password first save the pair in the token file and print
+//   and password change first save the pair in the token file and print
 //   "<saved to PATH>" in place of access_token and refresh_token unless
-//   --show-tokens is given; no other command prints a token.
-// - `--help`: the help text on `out`, exit 0.
+//   --show-tokens is given; no other command prints a token. `users list
+//   --all` prints one ListUsersResponse with the users of every page and an
+//   empty next_page_token.
+// - `--help`: the help text (general, of a group, or of a command) on `out`,
+//   exit 0.
 // - failure: one line "tollgate: ..." on `err` and kExitFailure or
 //   kExitUsage; nothing on `out`.
 class Cli final {

@@ -34,9 +34,24 @@ std::optional<std::string> NonEmptyEnv(const EnvLookup& env, absl::string_view n
   return value;
 }
 
-// The usage error for a problem found before or after the command name.
-absl::Status UsageErrorFor(const CommandSpec* command, absl::string_view problem) {
-  return command != nullptr ? command->UsageError(problem) : GeneralUsageError(problem);
+// The usage error for a problem found before, between or after the words of
+// the command name.
+absl::Status UsageErrorFor(const CommandSpec* command, const CommandGroup* group,
+                           absl::string_view problem) {
+  if (command != nullptr) return command->UsageError(problem);
+  if (group != nullptr) return group->UsageError(problem);
+  return GeneralUsageError(problem);
+}
+
+// "list, roles, activate or deactivate"
+std::string VerbList(const CommandGroup& group) {
+  const std::vector<const CommandSpec*> commands = group.Commands();
+  std::string text;
+  for (size_t i = 0; i < commands.size(); ++i) {
+    if (i > 0) text += i + 1 == commands.size() ? " or " : ", ";
+    absl::StrAppend(&text, commands[i]->name.substr(group.name.size() + 1));
+  }
+  return text;
 }
 
 }  // namespace
@@ -67,7 +82,7 @@ absl::StatusOr<CommandLine> CommandLine::Parse(const std::vector<std::string>& a
 
       if (name == "help") {
         if (value.has_value()) {
-          return UsageErrorFor(result.command_, "option --help takes no value");
+          return UsageErrorFor(result.command_, result.group_, "option --help takes no value");
         }
         result.help_ = true;
         continue;
@@ -75,11 +90,12 @@ absl::StatusOr<CommandLine> CommandLine::Parse(const std::vector<std::string>& a
       const GlobalFlag* global = FindGlobalFlag(name);
       const FlagSpec* own = result.command_ != nullptr ? result.command_->FindFlag(name) : nullptr;
       if (global == nullptr && own == nullptr) {
-        return UsageErrorFor(result.command_, absl::StrCat("unknown option '--", name, "'"));
+        return UsageErrorFor(result.command_, result.group_,
+                             absl::StrCat("unknown option '--", name, "'"));
       }
       if (own != nullptr && own->is_switch()) {
         if (value.has_value()) {
-          return UsageErrorFor(result.command_,
+          return UsageErrorFor(result.command_, result.group_,
                                absl::StrCat("option --", name, " takes no value"));
         }
         value = "";
@@ -87,26 +103,43 @@ absl::StatusOr<CommandLine> CommandLine::Parse(const std::vector<std::string>& a
         // The next argument is the value, even if it starts with "--": a
         // password may.
         if (i + 1 >= args.size()) {
-          return UsageErrorFor(result.command_, absl::StrCat("option --", name, " needs a value"));
+          return UsageErrorFor(result.command_, result.group_,
+                               absl::StrCat("option --", name, " needs a value"));
         }
         value = args[++i];
       }
       auto& values = global != nullptr ? global_values : result.flags_;
       if (!values.emplace(name, *std::move(value)).second) {
-        return UsageErrorFor(result.command_, absl::StrCat("option --", name, " given twice"));
+        return UsageErrorFor(result.command_, result.group_,
+                             absl::StrCat("option --", name, " given twice"));
       }
       continue;
     }
 
-    // A positional: the command name first, then its arguments.
+    // A positional: the command name first (a word, or a group and a
+    // verb), then its arguments.
+    if (result.command_ == nullptr && result.group_ != nullptr) {
+      const CommandSpec* command = FindCommand(absl::StrCat(result.group_->name, " ", arg));
+      if (command == nullptr) {
+        return result.group_->UsageError(absl::StrCat(
+            "unknown verb '", arg, "', expected ", VerbList(*result.group_)));
+      }
+      result.command_ = command;
+      continue;
+    }
     if (result.command_ == nullptr) {
       if (arg == "help" && !help_word) {
         help_word = true;
         result.help_ = true;
         continue;
       }
+      if (const CommandGroup* group = FindGroup(arg); group != nullptr) {
+        result.group_ = group;
+        continue;
+      }
       const CommandSpec* command = FindCommand(arg);
-      if (command == nullptr) {
+      // "users roles" as one argument is not the two words.
+      if (command == nullptr || !command->group().empty()) {
         return GeneralUsageError(absl::StrCat("unknown command '", arg, "'"));
       }
       result.command_ = command;
@@ -116,6 +149,10 @@ absl::StatusOr<CommandLine> CommandLine::Parse(const std::vector<std::string>& a
   }
 
   if (result.help_) return result;
+  if (result.command_ == nullptr && result.group_ != nullptr) {
+    return result.group_->UsageError(
+        absl::StrCat("missing verb, expected ", VerbList(*result.group_)));
+  }
   if (result.command_ == nullptr) return GeneralUsageError("missing command");
   const CommandSpec& command = *result.command_;
 

@@ -23,9 +23,12 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string& na
 // and after the command, the command's own options only after it. Anything
 // not starting with "--" is a positional, so negative numbers (`sum -5 3`)
 // and `-` (stdin) need no quoting; `--` ends the options. `-h`, `--help` and
-// `tollgate help [COMMAND]` ask for help.
+// `tollgate help [COMMAND]` ask for help. A two-word command is its group
+// then its verb (`tollgate users roles U admin`); `tollgate users --help` asks
+// for the help of the group.
 //
-// Parse validates everything that needs no I/O: the command exists, every
+// Parse validates everything that needs no I/O: the command exists (a group
+// needs one of its verbs), every
 // option is known to it and given at most once, switches have no value,
 // required options are present, the number of positionals fits, and the
 // global options are well-formed. Values of command options and positionals
@@ -38,8 +41,12 @@ class CommandLine final {
                                                          const EnvLookup& env);
 
   const GlobalOptions& options() const { return options_; }
-  // nullptr only when help() is set without a command (general help).
+  // nullptr only when help() is set without a command (general help, or the
+  // help of group()).
   const CommandSpec* command() const { return command_; }
+  // The group of the command, or the group whose help is asked for; nullptr
+  // for one-word commands and the general help.
+  const CommandGroup* group() const { return group_; }
   bool help() const { return help_; }
 
   // Whether the command's option was given (switch or valued).
@@ -53,6 +60,7 @@ class CommandLine final {
 
   GlobalOptions options_;
   const CommandSpec* command_ = nullptr;
+  const CommandGroup* group_ = nullptr;
   bool help_ = false;
   std::map<std::string, std::string, std::less<>> flags_;
   std::vector<std::string> positionals_;

@@ -1,6 +1,7 @@
 #include "client/cli/command_spec.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -61,23 +62,23 @@ std::vector<CommandSpec> BuildCommands() {
       .summary = "print the public verification keys (RFC 7517 JWK Set)",
   });
   commands.push_back(CommandSpec{
-      .name = "whoami",
+      .name = "me",
       .rpc = "GetCurrentUser",
       .summary = "print the logged-in account",
       .authenticated = true,
   });
   commands.push_back(CommandSpec{
-      .name = "update-profile",
+      .name = "profile update",
       .rpc = "UpdateProfile",
       .summary = "change the given fields of the logged-in account",
       .flags = {{"first-name", "NAME", "new first name"},
                 {"last-name", "NAME", "new last name"},
                 {"email", "EMAIL", "new email (becomes unverified)"}},
       .authenticated = true,
-      .details = "At least one of the options is required.\n",
+      .details = "At least one of the options is required; only the given fields change.\n",
   });
   commands.push_back(CommandSpec{
-      .name = "change-password",
+      .name = "password change",
       .rpc = "ChangePassword",
       .summary = "change the password; all sessions end, a fresh pair is saved",
       .flags = {{"password", "PASSWORD",
@@ -87,48 +88,57 @@ std::vector<CommandSpec> BuildCommands() {
       .authenticated = true,
       .details = "The current password comes from --password, else TOLLGATE_PASSWORD; the new\n"
                  "one from --new-password, else TOLLGATE_NEW_PASSWORD. Whatever is missing is\n"
-                 "read from stdin, one line each, current first (without echo on a terminal).\n",
+                 "read from stdin, one line each, current first (without echo on a terminal).\n"
+                 "The server ends every session of the account, this one included; the fresh\n"
+                 "pair it returns replaces the token file.\n",
   });
   commands.push_back(CommandSpec{
-      .name = "request-password-reset",
+      .name = "password reset-request",
       .rpc = "RequestPasswordReset",
-      .summary = "mail a password reset token (answers OK for unknown emails too)",
+      .summary = "mail a password reset code (answers OK for unknown emails too)",
       .positionals = {"EMAIL"},
       .min_positionals = 1,
   });
   commands.push_back(CommandSpec{
-      .name = "reset-password",
+      .name = "password reset",
       .rpc = "ResetPassword",
-      .summary = "set a new password with a mailed reset token",
-      .positionals = {"TOKEN"},
+      .summary = "set a new password with the mailed reset code (tgp_...)",
+      .positionals = {"CODE"},
       .min_positionals = 1,
       .flags = {{"new-password", "PASSWORD", kNewPasswordHelp}},
-      .details = "The new password comes from --new-password, else TOLLGATE_NEW_PASSWORD, else\n"
-                 "one line of stdin (read without echo on a terminal).\n",
+      .details = "CODE is the tgp_... code from the password reset mail. The new password\n"
+                 "comes from --new-password, else TOLLGATE_NEW_PASSWORD, else one line of\n"
+                 "stdin (read without echo on a terminal). Every session of the account ends.\n",
   });
   commands.push_back(CommandSpec{
-      .name = "request-email-verification",
+      .name = "email verify-request",
       .rpc = "RequestEmailVerification",
-      .summary = "mail an email verification token to the logged-in account",
+      .summary = "mail an email verification code to the logged-in account",
       .authenticated = true,
   });
   commands.push_back(CommandSpec{
-      .name = "verify-email",
+      .name = "email verify",
       .rpc = "VerifyEmail",
-      .summary = "mark an email verified with a mailed verification token",
-      .positionals = {"TOKEN"},
+      .summary = "mark an email verified with the mailed code (tge_...)",
+      .positionals = {"CODE"},
       .min_positionals = 1,
+      .details = "CODE is the tge_... code from the verification mail. Prints the account.\n",
   });
   commands.push_back(CommandSpec{
-      .name = "list-users",
+      .name = "users list",
       .rpc = "ListUsers",
       .summary = "page through all accounts (role admin)",
-      .flags = {{"page-size", "N", "at most N users (int32; 0: the server's default)"},
-                {"page-token", "TOKEN", "the next_page_token of the previous page"}},
+      .flags = {{"page-size", "N", "at most N users per page (0: the server's default)"},
+                {"page-token", "TOKEN", "the next_page_token of the previous page"},
+                {"all", "", "follow next_page_token to the last page, print every user"}},
       .authenticated = true,
+      .details = "Prints {\"users\":[...],\"next_page_token\":\"...\"}; an empty next_page_token\n"
+                 "is the last page. With --all the pages are fetched one after another (from\n"
+                 "--page-token if given, --page-size users each) and printed as one reply with\n"
+                 "every user and an empty next_page_token.\n",
   });
   commands.push_back(CommandSpec{
-      .name = "set-roles",
+      .name = "users roles",
       .rpc = "SetUserRoles",
       .summary = "replace an account's roles (role admin)",
       .positionals = {"USER_ID", "ROLE"},
@@ -137,11 +147,19 @@ std::vector<CommandSpec> BuildCommands() {
       .authenticated = true,
   });
   commands.push_back(CommandSpec{
-      .name = "set-active",
+      .name = "users activate",
       .rpc = "SetUserActive",
-      .summary = "activate or deactivate an account (role admin)",
-      .positionals = {"USER_ID", "true|false"},
-      .min_positionals = 2,
+      .summary = "activate an account (role admin)",
+      .positionals = {"USER_ID"},
+      .min_positionals = 1,
+      .authenticated = true,
+  });
+  commands.push_back(CommandSpec{
+      .name = "users deactivate",
+      .rpc = "SetUserActive",
+      .summary = "deactivate an account and end its sessions (role admin)",
+      .positionals = {"USER_ID"},
+      .min_positionals = 1,
       .authenticated = true,
   });
   commands.push_back(CommandSpec{
@@ -172,7 +190,46 @@ std::vector<CommandSpec> BuildCommands() {
       .authenticated = true,
       .sum_service = true,
   });
+
+  // Older names, documented before the group/verb grammar: the same command
+  // under its old name.
+  const auto add_alias = [&commands](absl::string_view alias, absl::string_view current) {
+    const auto it = std::find_if(commands.begin(), commands.end(),
+                                 [&](const CommandSpec& c) { return c.name == current; });
+    CommandSpec spec = *it;
+    spec.name = alias;
+    spec.alias_of = current;
+    commands.push_back(std::move(spec));
+  };
+  add_alias("whoami", "me");
+  add_alias("update-profile", "profile update");
+  add_alias("change-password", "password change");
+  add_alias("request-password-reset", "password reset-request");
+  add_alias("reset-password", "password reset");
+  add_alias("request-email-verification", "email verify-request");
+  add_alias("verify-email", "email verify");
+  add_alias("list-users", "users list");
+  add_alias("set-roles", "users roles");
+  // Its own grammar: one command for both verbs.
+  commands.push_back(CommandSpec{
+      .name = "set-active",
+      .rpc = "SetUserActive",
+      .summary = "activate or deactivate an account (role admin)",
+      .positionals = {"USER_ID", "true|false"},
+      .min_positionals = 2,
+      .authenticated = true,
+      .alias_of = "users activate|deactivate",
+  });
   return commands;
+}
+
+std::vector<CommandGroup> BuildGroups() {
+  return {
+      {"profile", "change the logged-in account"},
+      {"password", "change the password, or reset a forgotten one by mail"},
+      {"email", "verify the account's email by mail"},
+      {"users", "manage accounts (role admin)"},
+  };
 }
 
 std::string FlagColumn(const FlagSpec& flag) {
@@ -196,6 +253,20 @@ std::string PositionalsText(const CommandSpec& command) {
   return text;
 }
 
+// Width of the first column of the command lists.
+constexpr size_t kListColumn = 30;
+
+// One line "  <label> <positionals>   <summary>" of a command list (the
+// summary on the next line when the first column is too wide).
+void AppendListEntry(absl::string_view label, const CommandSpec& command, std::string* text) {
+  std::string column(label);
+  const std::string positionals_text = PositionalsText(command);
+  if (!positionals_text.empty()) column += " " + positionals_text;
+  if (column.size() < kListColumn) column.resize(kListColumn, ' ');
+  else column += "\n" + std::string(kListColumn + 2, ' ');
+  absl::StrAppend(text, "  ", column, command.summary, "\n");
+}
+
 constexpr absl::string_view kGlobalOptionsHelp =
     "Global options (also accepted after the command):\n"
     "  --auth ADDR          AuthService address (env TOLLGATE_AUTH_ADDR,\n"
@@ -209,6 +280,11 @@ constexpr absl::string_view kGlobalOptionsHelp =
     "  -h, --help           show help\n";
 
 }  // namespace
+
+absl::string_view CommandSpec::group() const {
+  const size_t space = name.find(' ');
+  return space == absl::string_view::npos ? absl::string_view() : name.substr(0, space);
+}
 
 const FlagSpec* CommandSpec::FindFlag(absl::string_view flag_name) const {
   for (const FlagSpec& flag : flags) {
@@ -235,6 +311,9 @@ std::string CommandSpec::HelpText() const {
                                   sum_service ? "tollgate.sum.v1.SumService/"
                                               : "tollgate.auth.v1.AuthService/",
                                   rpc, ".\n");
+  if (!alias_of.empty()) {
+    absl::StrAppend(&text, "An older name of 'tollgate ", alias_of, "', still accepted.\n");
+  }
   if (authenticated) {
     text +=
         "Sends the saved access token; refreshes it first when it expires within 30 s,\n"
@@ -282,18 +361,20 @@ std::string GeneralHelpText() {
       "\n"
       "Commands:\n";
   for (const CommandSpec& command : AllCommands()) {
+    if (command.alias_of.empty()) AppendListEntry(command.name, command, &text);
+  }
+  text += "\nOlder names, still accepted:\n";
+  for (const CommandSpec& command : AllCommands()) {
+    if (command.alias_of.empty()) continue;
     std::string column(command.name);
-    const std::string positionals_text = PositionalsText(command);
-    if (!positionals_text.empty()) column += " " + positionals_text;
-    if (column.size() < 28) column.resize(28, ' ');
-    else column += "\n" + std::string(30, ' ');
-    absl::StrAppend(&text, "  ", column, command.summary, "\n");
+    column.resize(std::max<size_t>(column.size(), kListColumn), ' ');
+    absl::StrAppend(&text, "  ", column, command.alias_of, "\n");
   }
   text += "\n";
   absl::StrAppend(&text, kGlobalOptionsHelp);
   text +=
       "\n"
-      "login, register, refresh and change-password save the token pair in the token\n"
+      "login, register, refresh and password change save the token pair in the token\n"
       "file (created with mode 0600, replaced atomically); logout deletes it. A token\n"
       "file readable by group or others is refused. Tokens are printed only with\n"
       "--show-tokens.\n"
@@ -303,12 +384,52 @@ std::string GeneralHelpText() {
       "Options are visible to other users in 'ps': prefer the environment or stdin.\n"
       "\n"
       "Exit status: 0 success; 1 the call failed, or the token file cannot be used;\n"
-      "2 usage error. 'tollgate COMMAND --help' shows the options of one command.\n";
+      "2 usage error. 'tollgate COMMAND --help' shows the options of one command,\n"
+      "'tollgate GROUP --help' (profile, password, email, users) the verbs of a group.\n";
   return text;
 }
 
 absl::Status GeneralUsageError(absl::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat(problem, " (see 'tollgate --help')"));
+}
+
+const std::vector<CommandGroup>& AllGroups() {
+  static const std::vector<CommandGroup>* const groups =
+      new std::vector<CommandGroup>(BuildGroups());
+  return *groups;
+}
+
+const CommandGroup* FindGroup(absl::string_view name) {
+  for (const CommandGroup& group : AllGroups()) {
+    if (group.name == name) return &group;
+  }
+  return nullptr;
+}
+
+std::vector<const CommandSpec*> CommandGroup::Commands() const {
+  std::vector<const CommandSpec*> commands;
+  for (const CommandSpec& command : AllCommands()) {
+    if (command.group() == name) commands.push_back(&command);
+  }
+  return commands;
+}
+
+std::string CommandGroup::HelpText() const {
+  std::string text =
+      absl::StrCat("Usage: tollgate ", name, " VERB [options] [arguments]\n\n", summary,
+                   "\n\nVerbs:\n");
+  for (const CommandSpec* command : Commands()) {
+    AppendListEntry(command->name.substr(name.size() + 1), *command, &text);
+  }
+  absl::StrAppend(&text, "\n'tollgate ", name,
+                  " VERB --help' shows the options of one verb; 'tollgate --help' the\n"
+                  "global options.\n");
+  return text;
+}
+
+absl::Status CommandGroup::UsageError(absl::string_view problem) const {
+  return absl::InvalidArgumentError(
+      absl::StrCat(name, ": ", problem, " (see 'tollgate ", name, " --help')"));
 }
 
 }  // namespace tollgate::cli

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/cli/int_arguments.h"
 
@@ -15,7 +16,7 @@ RequestBuilder::RequestBuilder(const CommandLine& command_line, PasswordSource& 
 absl::StatusOr<std::string> RequestBuilder::Password() {
   absl::StatusOr<std::string> password = passwords_.Read(
       command_line_.Value("password"), "password", "TOLLGATE_PASSWORD",
-      command_.name == "change-password" ? "current password" : "password");
+      command_.rpc == "ChangePassword" ? "current password" : "password");
   if (!password.ok()) return command_.UsageError(password.status().message());
   return password;
 }
@@ -36,6 +37,17 @@ absl::StatusOr<int64_t> RequestBuilder::Int64Argument(size_t index) {
         absl::StrCat(command_.positionals.at(index), ": ", value.status().message()));
   }
   return value;
+}
+
+absl::StatusOr<std::string> RequestBuilder::MailedCode(size_t index, absl::string_view prefix,
+                                                       absl::string_view mail) {
+  const std::string& code = command_line_.positionals().at(index);
+  if (!absl::StartsWith(code, prefix) || code.size() == prefix.size()) {
+    return command_.UsageError(absl::StrCat(command_.positionals.at(index), ": expected the ",
+                                            prefix, "... code from the ", mail, " mail, got '",
+                                            code, "'"));
+  }
+  return code;
 }
 
 absl::StatusOr<auth::v1::RegisterRequest> RequestBuilder::Register() {
@@ -95,7 +107,9 @@ absl::StatusOr<auth::v1::RequestPasswordResetRequest> RequestBuilder::RequestPas
 
 absl::StatusOr<auth::v1::ResetPasswordRequest> RequestBuilder::ResetPassword() {
   auth::v1::ResetPasswordRequest request;
-  request.set_token(command_line_.positionals().at(0));
+  absl::StatusOr<std::string> code = MailedCode(0, kPasswordResetCodePrefix, "password reset");
+  if (!code.ok()) return code.status();
+  request.set_token(*code);
   absl::StatusOr<std::string> password = NewPassword();
   if (!password.ok()) return password.status();
   request.set_new_password(*password);
@@ -104,7 +118,10 @@ absl::StatusOr<auth::v1::ResetPasswordRequest> RequestBuilder::ResetPassword() {
 
 absl::StatusOr<auth::v1::VerifyEmailRequest> RequestBuilder::VerifyEmail() {
   auth::v1::VerifyEmailRequest request;
-  request.set_token(command_line_.positionals().at(0));
+  absl::StatusOr<std::string> code =
+      MailedCode(0, kEmailVerificationCodePrefix, "email verification");
+  if (!code.ok()) return code.status();
+  request.set_token(*code);
   return request;
 }
 
@@ -114,6 +131,10 @@ absl::StatusOr<auth::v1::ListUsersRequest> RequestBuilder::ListUsers() {
     absl::StatusOr<int32_t> page_size = ParseInt32(*text);
     if (!page_size.ok()) {
       return command_.UsageError(absl::StrCat("--page-size: ", page_size.status().message()));
+    }
+    if (*page_size < 0) {
+      return command_.UsageError(absl::StrCat("--page-size: expected 0 or more, got '", *text,
+                                              "'"));
     }
     request.set_page_size(*page_size);
   }
@@ -132,6 +153,11 @@ absl::StatusOr<auth::v1::SetUserRolesRequest> RequestBuilder::SetUserRoles() {
 absl::StatusOr<auth::v1::SetUserActiveRequest> RequestBuilder::SetUserActive() {
   auth::v1::SetUserActiveRequest request;
   request.set_user_id(command_line_.positionals().at(0));
+  if (command_.name == "users activate" || command_.name == "users deactivate") {
+    request.set_active(command_.name == "users activate");
+    return request;
+  }
+  // The older `set-active USER_ID true|false`.
   const std::string& active = command_line_.positionals().at(1);
   // Exactly these two words: "yes", "1" or "False" are more likely typos
   // than intent, and a wrong guess would (de)activate an account.

@@ -204,7 +204,132 @@ TEST_F(CommandLineTest, EveryCommandHasAHelpTextNamingItsRpc) {
     EXPECT_EQ(help.rfind("Usage: tollgate " + std::string(command.name), 0), 0u) << help;
     EXPECT_NE(help.find("/" + std::string(command.rpc) + "."), std::string::npos) << help;
   }
-  EXPECT_EQ(AllCommands().size(), 18u);
+  // 19 current names (one per RPC, users activate and deactivate both
+  // SetUserActive) and 10 older ones.
+  EXPECT_EQ(AllCommands().size(), 29u);
+}
+
+TEST_F(CommandLineTest, TwoWordCommandsAreAGroupAndAVerb) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"me"}, "me"},
+      {{"profile", "update", "--email", "a@b.c"}, "profile update"},
+      {{"password", "change"}, "password change"},
+      {{"password", "reset-request", "a@b.c"}, "password reset-request"},
+      {{"password", "reset", "tgp_x"}, "password reset"},
+      {{"email", "verify-request"}, "email verify-request"},
+      {{"email", "verify", "tge_x"}, "email verify"},
+      {{"users", "list", "--all"}, "users list"},
+      {{"users", "roles", "u1", "admin"}, "users roles"},
+      {{"users", "activate", "u1"}, "users activate"},
+      {{"users", "deactivate", "u1"}, "users deactivate"},
+      // Global options may come between the two words.
+      {{"users", "--timeout", "3", "deactivate", "u1"}, "users deactivate"},
+  };
+  for (const auto& [args, name] : cases) {
+    absl::StatusOr<CommandLine> parsed = Parse(args);
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_EQ(parsed->command()->name, name);
+    EXPECT_EQ(parsed->command()->alias_of, "");
+  }
+  absl::StatusOr<CommandLine> parsed = Parse({"users", "roles", "u1", "user", "admin"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->positionals(), std::vector<std::string>({"u1", "user", "admin"}));
+  EXPECT_EQ(parsed->group(), FindGroup("users"));
+  parsed = Parse({"users", "list", "--all", "--page-size", "5"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_TRUE(parsed->Has("all"));
+  EXPECT_EQ(parsed->Value("page-size"), "5");
+}
+
+TEST_F(CommandLineTest, OlderNamesAreTheSameCommands) {
+  const std::vector<std::pair<std::string, std::string>> aliases = {
+      {"whoami", "me"},
+      {"update-profile", "profile update"},
+      {"change-password", "password change"},
+      {"request-password-reset", "password reset-request"},
+      {"reset-password", "password reset"},
+      {"request-email-verification", "email verify-request"},
+      {"verify-email", "email verify"},
+      {"list-users", "users list"},
+      {"set-roles", "users roles"},
+  };
+  for (const auto& [alias, current] : aliases) {
+    const CommandSpec* old_name = FindCommand(alias);
+    const CommandSpec* new_name = FindCommand(current);
+    ASSERT_NE(old_name, nullptr) << alias;
+    ASSERT_NE(new_name, nullptr) << current;
+    EXPECT_EQ(old_name->alias_of, current);
+    EXPECT_EQ(old_name->rpc, new_name->rpc);
+    EXPECT_EQ(old_name->positionals, new_name->positionals);
+    EXPECT_EQ(old_name->flags.size(), new_name->flags.size());
+    EXPECT_EQ(old_name->authenticated, new_name->authenticated);
+  }
+  const CommandSpec* set_active = FindCommand("set-active");
+  ASSERT_NE(set_active, nullptr);
+  EXPECT_EQ(set_active->rpc, "SetUserActive");
+  EXPECT_EQ(set_active->alias_of, "users activate|deactivate");
+  EXPECT_EQ(FindCommand("users"), nullptr);  // a group, not a command
+}
+
+TEST_F(CommandLineTest, GroupHelpForms) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"users", "--help"}, {"users", "-h"}, {"help", "users"}, {"--help", "users"}}) {
+    absl::StatusOr<CommandLine> parsed = Parse(args);
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_TRUE(parsed->help());
+    EXPECT_EQ(parsed->command(), nullptr);
+    EXPECT_EQ(parsed->group(), FindGroup("users"));
+  }
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"users", "roles", "--help"}, {"help", "users", "roles"}, {"users", "-h", "roles"}}) {
+    absl::StatusOr<CommandLine> parsed = Parse(args);
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_TRUE(parsed->help());
+    ASSERT_NE(parsed->command(), nullptr);
+    EXPECT_EQ(parsed->command()->name, "users roles");
+  }
+}
+
+TEST_F(CommandLineTest, ExactUsageErrorsOfTwoWordCommands) {
+  EXPECT_EQ(UsageError({"users"}),
+            "users: missing verb, expected list, roles, activate or deactivate "
+            "(see 'tollgate users --help')");
+  EXPECT_EQ(UsageError({"password"}),
+            "password: missing verb, expected change, reset-request or reset "
+            "(see 'tollgate password --help')");
+  EXPECT_EQ(UsageError({"email", "confirm"}),
+            "email: unknown verb 'confirm', expected verify-request or verify "
+            "(see 'tollgate email --help')");
+  EXPECT_EQ(UsageError({"profile"}),
+            "profile: missing verb, expected update (see 'tollgate profile --help')");
+  EXPECT_EQ(UsageError({"users roles", "u1", "admin"}),
+            "unknown command 'users roles' (see 'tollgate --help')");
+  EXPECT_EQ(UsageError({"users", "--all", "list"}),
+            "users: unknown option '--all' (see 'tollgate users --help')");
+  EXPECT_EQ(UsageError({"users", "roles", "u1"}),
+            "users roles: missing argument ROLE (see 'tollgate users roles --help')");
+  EXPECT_EQ(UsageError({"users", "roles"}),
+            "users roles: missing argument USER_ID (see 'tollgate users roles --help')");
+  EXPECT_EQ(UsageError({"users", "activate"}),
+            "users activate: missing argument USER_ID (see 'tollgate users activate --help')");
+  EXPECT_EQ(UsageError({"users", "deactivate", "u1", "u2"}),
+            "users deactivate: unexpected argument 'u2' "
+            "(see 'tollgate users deactivate --help')");
+  EXPECT_EQ(UsageError({"users", "list", "--all=yes"}),
+            "users list: option --all takes no value (see 'tollgate users list --help')");
+  EXPECT_EQ(UsageError({"password", "reset-request"}),
+            "password reset-request: missing argument EMAIL "
+            "(see 'tollgate password reset-request --help')");
+  EXPECT_EQ(UsageError({"password", "reset"}),
+            "password reset: missing argument CODE (see 'tollgate password reset --help')");
+  EXPECT_EQ(UsageError({"email", "verify"}),
+            "email verify: missing argument CODE (see 'tollgate email verify --help')");
+  EXPECT_EQ(UsageError({"me", "now"}), "me: unexpected argument 'now' (see 'tollgate me --help')");
+  EXPECT_EQ(UsageError({"profile", "update", "--phone", "1"}),
+            "profile update: unknown option '--phone' (see 'tollgate profile update --help')");
+  EXPECT_EQ(UsageError({"email", "verify-request", "ada@example.com"}),
+            "email verify-request: unexpected argument 'ada@example.com' "
+            "(see 'tollgate email verify-request --help')");
 }
 
 }  // namespace

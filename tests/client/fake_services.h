@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -34,6 +35,17 @@ inline auth::v1::AuthResponse FakePair(int n) {
   return response;
 }
 
+// The account the fakes answer with: FakePair(0).user().
+inline auth::v1::User FakeUser(const std::string& id = "user-1",
+                               const std::string& email = kFakeEmail) {
+  auth::v1::User user;
+  user.set_id(id);
+  user.set_email(email);
+  user.add_roles("user");
+  user.set_is_active(true);
+  return user;
+}
+
 // The state both fakes share: which tokens are live, and what they saw.
 struct FakeState {
   std::mutex mutex;
@@ -46,6 +58,37 @@ struct FakeState {
   std::vector<std::string> authorizations;  // every authorization header seen
   std::vector<auth::v1::LogoutRequest> logouts;
   std::vector<int64_t> streamed_values;
+  // Every request of the account RPCs, in order.
+  std::vector<auth::v1::UpdateProfileRequest> update_profiles;
+  std::vector<auth::v1::ChangePasswordRequest> change_passwords;
+  std::vector<auth::v1::RequestPasswordResetRequest> password_reset_requests;
+  std::vector<auth::v1::ResetPasswordRequest> password_resets;
+  int email_verification_requests = 0;
+  std::vector<auth::v1::VerifyEmailRequest> email_verifications;
+  std::vector<auth::v1::ListUsersRequest> list_users;
+  std::vector<auth::v1::SetUserRolesRequest> set_user_roles;
+  std::vector<auth::v1::SetUserActiveRequest> set_user_actives;
+  // The canned reply of UpdateProfile, VerifyEmail, SetUserRoles and
+  // SetUserActive.
+  auth::v1::User user_reply = FakeUser();
+  // ListUsers by page_token; a token not in the map is INVALID_ARGUMENT.
+  std::map<std::string, auth::v1::ListUsersResponse> user_pages;
+  // When not OK, the answer of the next account RPC after its token check
+  // (the request is still recorded); then OK again.
+  grpc::Status fail_next = grpc::Status::OK;
+
+  // Records `request` in `log` and returns fail_next (resetting it).
+  template <typename Request>
+  grpc::Status Record(std::vector<Request>& log, const Request& request) {
+    std::lock_guard<std::mutex> lock(mutex);
+    log.push_back(request);
+    return TakeFailureLocked();
+  }
+  grpc::Status TakeFailureLocked() {
+    grpc::Status status = fail_next;
+    fail_next = grpc::Status::OK;
+    return status;
+  }
 
   // Mints the next pair and makes it the live one (the previous refresh
   // token is spent, its access token stays valid as on a real server).
@@ -136,18 +179,105 @@ class FakeAuthService final : public auth::v1::AuthService::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status UpdateProfile(grpc::ServerContext* context,
+                             const auth::v1::UpdateProfileRequest* request,
+                             auth::v1::User* response) override {
+    if (grpc::Status status = state_.CheckBearer(context); !status.ok()) return status;
+    if (grpc::Status status = state_.Record(state_.update_profiles, *request); !status.ok()) {
+      return status;
+    }
+    return UserReply(response);
+  }
+
   grpc::Status ChangePassword(grpc::ServerContext* context,
                               const auth::v1::ChangePasswordRequest* request,
                               auth::v1::AuthResponse* response) override {
     if (grpc::Status status = state_.CheckBearer(context); !status.ok()) return status;
+    if (grpc::Status status = state_.Record(state_.change_passwords, *request); !status.ok()) {
+      return status;
+    }
     if (request->current_password() != kFakePassword) {
       return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "wrong current password");
     }
-    *response = state_.Issue();
+    // Every session ends, as on the real server: only the fresh pair lives.
+    std::lock_guard<std::mutex> lock(state_.mutex);
+    state_.live_access_tokens.clear();
+    *response = state_.IssueLocked();
     return grpc::Status::OK;
   }
 
+  grpc::Status RequestPasswordReset(grpc::ServerContext*,
+                                    const auth::v1::RequestPasswordResetRequest* request,
+                                    auth::v1::RequestPasswordResetResponse*) override {
+    return state_.Record(state_.password_reset_requests, *request);
+  }
+
+  grpc::Status ResetPassword(grpc::ServerContext*, const auth::v1::ResetPasswordRequest* request,
+                             auth::v1::ResetPasswordResponse*) override {
+    return state_.Record(state_.password_resets, *request);
+  }
+
+  grpc::Status RequestEmailVerification(grpc::ServerContext* context,
+                                        const auth::v1::RequestEmailVerificationRequest*,
+                                        auth::v1::RequestEmailVerificationResponse*) override {
+    if (grpc::Status status = state_.CheckBearer(context); !status.ok()) return status;
+    std::lock_guard<std::mutex> lock(state_.mutex);
+    ++state_.email_verification_requests;
+    return state_.TakeFailureLocked();
+  }
+
+  grpc::Status VerifyEmail(grpc::ServerContext*, const auth::v1::VerifyEmailRequest* request,
+                           auth::v1::User* response) override {
+    if (grpc::Status status = state_.Record(state_.email_verifications, *request);
+        !status.ok()) {
+      return status;
+    }
+    return UserReply(response);
+  }
+
+  grpc::Status ListUsers(grpc::ServerContext* context, const auth::v1::ListUsersRequest* request,
+                         auth::v1::ListUsersResponse* response) override {
+    if (grpc::Status status = state_.CheckBearer(context); !status.ok()) return status;
+    if (grpc::Status status = state_.Record(state_.list_users, *request); !status.ok()) {
+      return status;
+    }
+    std::lock_guard<std::mutex> lock(state_.mutex);
+    const auto page = state_.user_pages.find(request->page_token());
+    if (page == state_.user_pages.end()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "page_token: not a page token of this API");
+    }
+    *response = page->second;
+    return grpc::Status::OK;
+  }
+
+  grpc::Status SetUserRoles(grpc::ServerContext* context,
+                            const auth::v1::SetUserRolesRequest* request,
+                            auth::v1::User* response) override {
+    if (grpc::Status status = state_.CheckBearer(context); !status.ok()) return status;
+    if (grpc::Status status = state_.Record(state_.set_user_roles, *request); !status.ok()) {
+      return status;
+    }
+    return UserReply(response);
+  }
+
+  grpc::Status SetUserActive(grpc::ServerContext* context,
+                             const auth::v1::SetUserActiveRequest* request,
+                             auth::v1::User* response) override {
+    if (grpc::Status status = state_.CheckBearer(context); !status.ok()) return status;
+    if (grpc::Status status = state_.Record(state_.set_user_actives, *request); !status.ok()) {
+      return status;
+    }
+    return UserReply(response);
+  }
+
  private:
+  grpc::Status UserReply(auth::v1::User* response) {
+    std::lock_guard<std::mutex> lock(state_.mutex);
+    *response = state_.user_reply;
+    return grpc::Status::OK;
+  }
+
   FakeState& state_;
 };
 

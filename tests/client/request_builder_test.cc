@@ -89,7 +89,19 @@ TEST_F(RequestBuilderTest, SumStreamNamesTheBadStdinLine) {
             "sum-stream: stdin line 3: '3 4' is not an integer (see 'tollgate sum-stream --help')");
 }
 
-TEST_F(RequestBuilderTest, SetActiveTakesExactlyTrueOrFalse) {
+TEST_F(RequestBuilderTest, UsersActivateAndDeactivate) {
+  absl::StatusOr<auth::v1::SetUserActiveRequest> request =
+      Build({"users", "activate", "u1"}).SetUserActive();
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->user_id(), "u1");
+  EXPECT_TRUE(request->active());
+  request = Build({"users", "deactivate", "u2"}).SetUserActive();
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->user_id(), "u2");
+  EXPECT_FALSE(request->active());
+}
+
+TEST_F(RequestBuilderTest, OlderSetActiveTakesExactlyTrueOrFalse) {
   absl::StatusOr<auth::v1::SetUserActiveRequest> request =
       Build({"set-active", "u1", "true"}).SetUserActive();
   ASSERT_TRUE(request.ok()) << request.status();
@@ -105,45 +117,93 @@ TEST_F(RequestBuilderTest, SetActiveTakesExactlyTrueOrFalse) {
   }
 }
 
-TEST_F(RequestBuilderTest, SetRolesTakesTheUserAndEveryRole) {
+TEST_F(RequestBuilderTest, UsersRolesTakesTheUserAndEveryRole) {
   absl::StatusOr<auth::v1::SetUserRolesRequest> request =
-      Build({"set-roles", "u1", "user", "admin"}).SetUserRoles();
+      Build({"users", "roles", "u1", "user", "admin"}).SetUserRoles();
   ASSERT_TRUE(request.ok()) << request.status();
   EXPECT_EQ(request->user_id(), "u1");
-  ASSERT_EQ(request->roles_size(), 2);
-  EXPECT_EQ(request->roles(0), "user");
-  EXPECT_EQ(request->roles(1), "admin");
+  EXPECT_EQ(std::vector<std::string>(request->roles().begin(), request->roles().end()),
+            std::vector<std::string>({"user", "admin"}));
+  // The older name builds the same request.
+  request = Build({"set-roles", "u1", "user"}).SetUserRoles();
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->user_id(), "u1");
+  EXPECT_EQ(std::vector<std::string>(request->roles().begin(), request->roles().end()),
+            std::vector<std::string>({"user"}));
 }
 
-TEST_F(RequestBuilderTest, ListUsersPageOptions) {
-  absl::StatusOr<auth::v1::ListUsersRequest> request = Build({"list-users"}).ListUsers();
+TEST_F(RequestBuilderTest, UsersListPageOptions) {
+  absl::StatusOr<auth::v1::ListUsersRequest> request = Build({"users", "list"}).ListUsers();
   ASSERT_TRUE(request.ok()) << request.status();
   EXPECT_EQ(request->page_size(), 0);
   EXPECT_EQ(request->page_token(), "");
-  request = Build({"list-users", "--page-size", "50", "--page-token", "abc"}).ListUsers();
+  request = Build({"users", "list", "--page-size", "50", "--page-token", "abc"}).ListUsers();
   ASSERT_TRUE(request.ok()) << request.status();
   EXPECT_EQ(request->page_size(), 50);
   EXPECT_EQ(request->page_token(), "abc");
-  request = Build({"list-users", "--page-size=2147483648"}).ListUsers();
+  // --all changes what is done with the reply, not the first request.
+  request = Build({"users", "list", "--all", "--page-size=0"}).ListUsers();
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->page_size(), 0);
+  EXPECT_EQ(request->page_token(), "");
+  request = Build({"list-users", "--page-size", "7"}).ListUsers();
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->page_size(), 7);
+}
+
+TEST_F(RequestBuilderTest, UsersListRejectsBadPageSizes) {
+  absl::StatusOr<auth::v1::ListUsersRequest> request =
+      Build({"users", "list", "--page-size", "-1"}).ListUsers();
+  EXPECT_EQ(request.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(request.status().message(),
-            "list-users: --page-size: '2147483648' is out of the int32 range "
+            "users list: --page-size: expected 0 or more, got '-1' "
+            "(see 'tollgate users list --help')");
+  request = Build({"users", "list", "--page-size=2147483648"}).ListUsers();
+  EXPECT_EQ(request.status().message(),
+            "users list: --page-size: '2147483648' is out of the int32 range "
+            "(see 'tollgate users list --help')");
+  request = Build({"users", "list", "--page-size=ten"}).ListUsers();
+  EXPECT_EQ(request.status().message(),
+            "users list: --page-size: 'ten' is not an integer "
+            "(see 'tollgate users list --help')");
+  request = Build({"list-users", "--page-size=-5"}).ListUsers();
+  EXPECT_EQ(request.status().message(),
+            "list-users: --page-size: expected 0 or more, got '-5' "
             "(see 'tollgate list-users --help')");
 }
 
-TEST_F(RequestBuilderTest, UpdateProfileSetsOnlyTheGivenFields) {
+TEST_F(RequestBuilderTest, ProfileUpdateSetsOnlyTheGivenFields) {
   absl::StatusOr<auth::v1::UpdateProfileRequest> request =
-      Build({"update-profile", "--last-name", "Byron"}).UpdateProfile();
+      Build({"profile", "update", "--last-name", "Byron"}).UpdateProfile();
   ASSERT_TRUE(request.ok()) << request.status();
   EXPECT_FALSE(request->has_first_name());
   EXPECT_FALSE(request->has_email());
   ASSERT_TRUE(request->has_last_name());
   EXPECT_EQ(request->last_name(), "Byron");
 
-  request = Build({"update-profile", "--email=", "--first-name", "A"}).UpdateProfile();
+  request = Build({"profile", "update", "--first-name", "Ada", "--last-name", "King", "--email",
+                   "ada@king.example"})
+                .UpdateProfile();
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->first_name(), "Ada");
+  EXPECT_EQ(request->last_name(), "King");
+  EXPECT_EQ(request->email(), "ada@king.example");
+
+  request = Build({"profile", "update", "--email=", "--first-name", "A"}).UpdateProfile();
   ASSERT_TRUE(request.ok()) << request.status();
   EXPECT_TRUE(request->has_email());  // present but empty: the server says why not
+  EXPECT_EQ(request->email(), "");
   EXPECT_EQ(request->first_name(), "A");
+  EXPECT_FALSE(request->has_last_name());
+}
 
+TEST_F(RequestBuilderTest, ProfileUpdateWithoutAnyFieldIsAUsageError) {
+  absl::StatusOr<auth::v1::UpdateProfileRequest> request =
+      Build({"profile", "update"}).UpdateProfile();
+  EXPECT_EQ(request.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(request.status().message(),
+            "profile update: nothing to update: give --first-name, --last-name or --email "
+            "(see 'tollgate profile update --help')");
   request = Build({"update-profile"}).UpdateProfile();
   EXPECT_EQ(request.status().message(),
             "update-profile: nothing to update: give --first-name, --last-name or --email "
@@ -188,39 +248,100 @@ TEST_F(RequestBuilderTest, MissingPasswordIsAUsageError) {
             "line on stdin (see 'tollgate login --help')");
 }
 
-TEST_F(RequestBuilderTest, ChangePasswordReadsCurrentThenNewFromStdin) {
+TEST_F(RequestBuilderTest, PasswordChangeReadsCurrentThenNewFromStdin) {
   stdin_.str("old secret\nnew secret\n");
   absl::StatusOr<auth::v1::ChangePasswordRequest> request =
-      Build({"change-password"}).ChangePassword();
+      Build({"password", "change"}).ChangePassword();
   ASSERT_TRUE(request.ok()) << request.status();
   EXPECT_EQ(request->current_password(), "old secret");
   EXPECT_EQ(request->new_password(), "new secret");
 
   stdin_.clear();
   stdin_.str("old secret\n");
-  request = Build({"change-password"}).ChangePassword();
+  request = Build({"password", "change"}).ChangePassword();
   EXPECT_EQ(request.status().message(),
-            "change-password: no new password: give --new-password, set TOLLGATE_NEW_PASSWORD, "
-            "or write it as one line on stdin (see 'tollgate change-password --help')");
+            "password change: no new password: give --new-password, set TOLLGATE_NEW_PASSWORD, "
+            "or write it as one line on stdin (see 'tollgate password change --help')");
+
+  stdin_.clear();
+  stdin_.str("");
+  request = Build({"password", "change"}).ChangePassword();
+  EXPECT_EQ(request.status().message(),
+            "password change: no current password: give --password, set TOLLGATE_PASSWORD, "
+            "or write it as one line on stdin (see 'tollgate password change --help')");
 
   env_["TOLLGATE_NEW_PASSWORD"] = "from env";
-  request = Build({"change-password", "--password", "old"}).ChangePassword();
+  request = Build({"password", "change", "--password", "old"}).ChangePassword();
   ASSERT_TRUE(request.ok()) << request.status();
   EXPECT_EQ(request->current_password(), "old");
   EXPECT_EQ(request->new_password(), "from env");
-}
 
-TEST_F(RequestBuilderTest, ResetPasswordTakesTokenAndNewPassword) {
-  absl::StatusOr<auth::v1::ResetPasswordRequest> request =
-      Build({"reset-password", "rst_abc", "--new-password", "n3w password"}).ResetPassword();
+  // The older name, flags only.
+  request = Build({"change-password", "--password", "a", "--new-password", "b"}).ChangePassword();
   ASSERT_TRUE(request.ok()) << request.status();
-  EXPECT_EQ(request->token(), "rst_abc");
-  EXPECT_EQ(request->new_password(), "n3w password");
+  EXPECT_EQ(request->current_password(), "a");
+  EXPECT_EQ(request->new_password(), "b");
 }
 
-TEST_F(RequestBuilderTest, MailTokenRequests) {
-  EXPECT_EQ(Build({"verify-email", "vrf_1"}).VerifyEmail()->token(), "vrf_1");
-  EXPECT_EQ(Build({"request-password-reset", "a@b.c"}).RequestPasswordReset()->email(), "a@b.c");
+TEST_F(RequestBuilderTest, PasswordResetTakesTheCodeAndANewPassword) {
+  absl::StatusOr<auth::v1::ResetPasswordRequest> request =
+      Build({"password", "reset", "tgp_abc", "--new-password", "n3w password"}).ResetPassword();
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->token(), "tgp_abc");
+  EXPECT_EQ(request->new_password(), "n3w password");
+
+  stdin_.str("from stdin\n");
+  request = Build({"password", "reset", "tgp_xyz"}).ResetPassword();
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->token(), "tgp_xyz");
+  EXPECT_EQ(request->new_password(), "from stdin");
+
+  request = Build({"reset-password", "tgp_old", "--new-password", "p"}).ResetPassword();
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->token(), "tgp_old");
+}
+
+TEST_F(RequestBuilderTest, PasswordResetNeedsAResetCodeAndANewPassword) {
+  for (const char* code : {"tge_abc", "abc", "tgp_", "TGP_abc", ""}) {
+    absl::StatusOr<auth::v1::ResetPasswordRequest> request =
+        Build({"password", "reset", code, "--new-password", "p"}).ResetPassword();
+    EXPECT_EQ(request.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(request.status().message(),
+              std::string("password reset: CODE: expected the tgp_... code from the password "
+                          "reset mail, got '") +
+                  code + "' (see 'tollgate password reset --help')");
+  }
+  absl::StatusOr<auth::v1::ResetPasswordRequest> request =
+      Build({"password", "reset", "tgp_abc"}).ResetPassword();
+  EXPECT_EQ(request.status().message(),
+            "password reset: no new password: give --new-password, set TOLLGATE_NEW_PASSWORD, "
+            "or write it as one line on stdin (see 'tollgate password reset --help')");
+}
+
+TEST_F(RequestBuilderTest, EmailVerifyTakesAVerificationCode) {
+  absl::StatusOr<auth::v1::VerifyEmailRequest> request =
+      Build({"email", "verify", "tge_1"}).VerifyEmail();
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->token(), "tge_1");
+  EXPECT_EQ(Build({"verify-email", "tge_2"}).VerifyEmail()->token(), "tge_2");
+
+  request = Build({"email", "verify", "tgp_1"}).VerifyEmail();
+  EXPECT_EQ(request.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(request.status().message(),
+            "email verify: CODE: expected the tge_... code from the email verification mail, "
+            "got 'tgp_1' (see 'tollgate email verify --help')");
+  request = Build({"verify-email", "vrf_1"}).VerifyEmail();
+  EXPECT_EQ(request.status().message(),
+            "verify-email: CODE: expected the tge_... code from the email verification mail, "
+            "got 'vrf_1' (see 'tollgate verify-email --help')");
+}
+
+TEST_F(RequestBuilderTest, PasswordResetRequestTakesTheEmail) {
+  absl::StatusOr<auth::v1::RequestPasswordResetRequest> request =
+      Build({"password", "reset-request", "a@b.c"}).RequestPasswordReset();
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->email(), "a@b.c");
+  EXPECT_EQ(Build({"request-password-reset", "d@e.f"}).RequestPasswordReset()->email(), "d@e.f");
 }
 
 TEST_F(RequestBuilderTest, LogoutAllSessions) {
