@@ -132,9 +132,10 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
   auto rekeyed = server->users_->RekeyEmails(
       kEmailKeyRule,
       [](const std::string& email) -> std::optional<std::string> {
+        // An address today's rules refuse (a look-alike registered before
+        // them) still gets a key by the new rule, so it cannot shadow one.
         auto normalized = NormalizeEmail(email);
-        if (!normalized.ok()) return std::nullopt;  // kept as is: it still logs in by its old key
-        return EmailKey(*normalized);
+        return EmailKey(normalized.ok() ? *normalized : email);
       },
       clock.NowUnixSeconds());
   if (!rekeyed.ok()) return WithContext(rekeyed.status(), "re-keying stored emails");
