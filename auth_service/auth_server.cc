@@ -17,6 +17,7 @@
 #include "auth_service/tokens/opaque_token.h"
 #include "common/auth/access_policy.h"
 #include "common/auth/auth_interceptor.h"
+#include "common/request_decoding.h"
 #include "common/token/base64url.h"
 #include "common/token/jwk_set.h"
 
@@ -215,6 +216,7 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen_address, grpc::InsecureServerCredentials(),
                            &server->port_);
+  AnswerUndecodableRequests(*server->service_);
   builder.RegisterService(server->service_.get());
   InstallAuthInterceptor(builder, *server->authenticator_);
   server->server_ = builder.BuildAndStart();

@@ -10,6 +10,7 @@
 #include "common/auth/access_policy.h"
 #include "common/auth/auth_interceptor.h"
 #include "common/keys/auth_service_key_source.h"
+#include "common/request_decoding.h"
 #include "common/token/jwk.h"
 
 namespace tollgate::sum {
@@ -80,6 +81,7 @@ absl::StatusOr<std::unique_ptr<SumServer>> SumServer::Start(const SumConfig& con
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen_address, grpc::InsecureServerCredentials(), &server->port_);
+  AnswerUndecodableRequests(*server->service_);
   builder.RegisterService(server->service_.get());
   InstallAuthInterceptor(builder, *server->authenticator_);
   std::unique_ptr<grpc::Server> built = builder.BuildAndStart();

@@ -4,16 +4,19 @@
 // section 3 that the interceptor can give, with its exact code, message and
 // trailer; that a refused call never reaches business logic and carries no
 // response message; streaming; overflow; usage.
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/support/client_interceptor.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <limits>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "common/request_decoding.h"
 #include "common/token/access_token_issuer.h"
 #include "common/token/jwk.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -133,6 +136,33 @@ class SumServerTest : public ::testing::Test {
     EXPECT_EQ(challenge, "Bearer error=\"invalid_token\", error_description=\"" + message + "\"");
     EXPECT_EQ(server_->service().admitted_calls(), admitted_before);
     EXPECT_EQ(received_messages_.load(), received_before);
+  }
+
+  // Sum with raw request bytes (a generic stub), so the body can be
+  // anything; fills the `www-authenticate` trailer.
+  grpc::Status RawSum(const std::vector<std::string>& authorization, const std::string& body,
+                      std::string* www_authenticate = nullptr) {
+    grpc::GenericStub generic(channel_);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    for (const std::string& value : authorization) context.AddMetadata("authorization", value);
+    grpc::Slice slice(body);
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    std::promise<grpc::Status> done;
+    generic.UnaryCall(&context, "/tollgate.sum.v1.SumService/Sum", grpc::StubOptions(), &request,
+                      &response, [&done](grpc::Status status) { done.set_value(status); });
+    std::future<grpc::Status> status = done.get_future();
+    if (status.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+      ADD_FAILURE() << "the call did not finish";
+      return grpc::Status(grpc::StatusCode::UNKNOWN, "did not finish");
+    }
+    if (www_authenticate != nullptr) {
+      auto trailers = context.GetServerTrailingMetadata();
+      auto it = trailers.find("www-authenticate");
+      *www_authenticate = it == trailers.end() ? "" : std::string(it->second.data(), it->second.size());
+    }
+    return status.get();
   }
 
   FakeClock clock_;
@@ -368,6 +398,47 @@ TEST_F(SumServerTest, HealthIsServingWithoutAToken) {
   grpc::health::v1::HealthCheckResponse response;
   ASSERT_TRUE(health->Check(&context, request, &response).ok());
   EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+// SPEC section 3: a body that is not a SumRequest answers exactly
+// INVALID_ARGUMENT "request could not be decoded", counted, with no business
+// logic and no response message. With a valid token the call is admitted
+// on the fast path (no interceptor). Invalid UTF-8 needs a string field,
+// which SumRequest lacks: request_decoding_test covers it.
+TEST_F(SumServerTest, UndecodableSumRequestIsInvalidArgument) {
+  const std::string bearer = "Bearer " + UserToken();
+  const uint64_t counted_before = UndecodableRequestsTotal();
+  int calls = 0;
+  for (const std::string& body : {std::string("\xff\xff\xff", 3),  // not a message
+                                  std::string("\x08\x80", 2),       // a: varint cut off
+                                  std::string("\x0a\x05ab", 4)}) {  // length past the end
+    grpc::Status status = RawSum({bearer}, body);
+    ++calls;
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    EXPECT_EQ(status.error_message(), "request could not be decoded");
+    EXPECT_EQ(UndecodableRequestsTotal(), counted_before + calls);
+  }
+  EXPECT_EQ(server_->service().admitted_calls(), 0);
+  EXPECT_EQ(received_messages_.load(), 0);
+
+  // A well-formed body still works: SumRequest{a: 40, b: 2}.
+  EXPECT_TRUE(RawSum({bearer}, std::string("\x08\x28\x10\x02", 4)).ok());
+  EXPECT_EQ(server_->service().admitted_calls(), 1);
+  EXPECT_EQ(UndecodableRequestsTotal(), counted_before + calls);
+}
+
+// Auth wins: without a token the garbage body gets the refusal, not a hint
+// about the message, and is not counted as undecodable.
+TEST_F(SumServerTest, UndecodableSumRequestWithoutATokenIsUnauthenticated) {
+  const uint64_t counted_before = UndecodableRequestsTotal();
+  std::string challenge;
+  grpc::Status status = RawSum({}, std::string("\xff\xff\xff", 3), &challenge);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(status.error_message(), kMissingMessage);
+  EXPECT_EQ(challenge,
+            std::string("Bearer error=\"invalid_token\", error_description=\"") + kMissingMessage + "\"");
+  EXPECT_EQ(UndecodableRequestsTotal(), counted_before);
+  EXPECT_EQ(server_->service().admitted_calls(), 0);
 }
 
 }  // namespace
