@@ -411,7 +411,7 @@ TEST_F(SumServerTest, UndecodableSumRequestIsInvalidArgument) {
   int calls = 0;
   for (const std::string& body : {std::string("\xff\xff\xff", 3),  // not a message
                                   std::string("\x08\x80", 2),       // a: varint cut off
-                                  std::string("\x0a\x05ab", 4)}) {  // length past the end
+                                  std::string("\x0a\x05" "ab", 4)}) {  // length past the end
     grpc::Status status = RawSum({bearer}, body);
     ++calls;
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();

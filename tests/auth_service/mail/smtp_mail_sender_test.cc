@@ -143,8 +143,9 @@ TEST(SmtpMailSenderTest, RequiredStarttlsThatTheServerLacksIsUnavailable) {
 }
 
 TEST(SmtpMailSenderTest, TemporaryRefusalIsUnavailable) {
-  for (const SmtpSink::Options options : {SmtpSink::Options{.rcpt_code = 451},
-                                          SmtpSink::Options{.data_code = 451}}) {
+  for (const int step : {0, 1}) {
+    SmtpSink::Options options;
+    (step == 0 ? options.rcpt_code : options.data_code) = 451;
     std::unique_ptr<SmtpSink> sink = StartSink(options);
     ASSERT_NE(sink, nullptr);
     SmtpMailSender sender(SettingsFor(sink->url()));
@@ -155,8 +156,9 @@ TEST(SmtpMailSenderTest, TemporaryRefusalIsUnavailable) {
 }
 
 TEST(SmtpMailSenderTest, PermanentRefusalIsFailedPrecondition) {
-  for (const SmtpSink::Options options : {SmtpSink::Options{.rcpt_code = 550},
-                                          SmtpSink::Options{.data_code = 550}}) {
+  for (const int step : {0, 1}) {
+    SmtpSink::Options options;
+    (step == 0 ? options.rcpt_code : options.data_code) = 550;
     std::unique_ptr<SmtpSink> sink = StartSink(options);
     ASSERT_NE(sink, nullptr);
     SmtpMailSender sender(SettingsFor(sink->url()));
