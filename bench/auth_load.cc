@@ -13,7 +13,7 @@
 //   c. Refresh throughput: --refresh_clients concurrent callers, each
 //      rotating its own session's token chain;
 //   d. pgbench running bench/refresh_rotation.pgbench (the SQL of one
-//      successful AccountStore::Rotate) against the same database with as
+//      successful PostgresSessionStore::Rotate) against the same database with as
 //      many clients: -M prepared (the reference: the service prepares its
 //      statements too), then -M extended as context;
 //   e. Refresh latency from a paced probe (--probe_rate calls/s), first with
