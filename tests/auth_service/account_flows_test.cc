@@ -751,5 +751,73 @@ TEST_F(AccountFlowsTest, LookAlikesOfAnExistingEmailCannotRegister) {
   }
 }
 
+// --- Janitor and maintenance ----------------------------------------------------
+
+TEST_F(AccountFlowsTest, JanitorDeletesExpiredCodesAndSentMailAfterAWeek) {
+  config_.session_purge_interval_seconds = 1;
+  StartServer();
+  const std::string email = NewEmail();
+  RegisterOrDie(email);
+  ASSERT_TRUE(RequestReset(email).ok());
+  ASSERT_EQ(MailTo(email, 1).size(), 1u);
+  const auto count = [&](const std::string& sql) {
+    pqxx::connection conn(cluster_->url());
+    pqxx::work txn(conn);
+    return txn.exec_params1(sql, email)[0].as<int>();
+  };
+  const std::string codes =
+      "SELECT count(*) FROM one_time_codes c JOIN users u ON u.id = c.user_id WHERE u.email = $1";
+  const std::string mail = "SELECT count(*) FROM mail_outbox WHERE recipient = $1";
+  EXPECT_EQ(count(codes), 1);
+  EXPECT_EQ(count(mail), 1);
+  // The sent mail's body is gone at once; the row stays for a week.
+  EXPECT_EQ(count("SELECT count(*) FROM mail_outbox WHERE recipient = $1 AND body IS NULL"), 1);
+
+  const auto await_zero = [&](const std::string& sql) {
+    for (int i = 0; i < 100 && count(sql) != 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return count(sql);
+  };
+  clock_.Advance(config_.reset_ttl_seconds + 1);
+  EXPECT_EQ(await_zero(codes), 0);
+  EXPECT_EQ(count(mail), 1);
+  clock_.Advance(kSentMailRetentionSeconds);
+  EXPECT_EQ(await_zero(mail), 0);
+}
+
+TEST_F(AccountFlowsTest, StoredEmailKeysAreRemadeOnceWithTheCurrentRule) {
+  // An account stored under the old rule (ASCII lower case only), which
+  // left a full-width address's key full-width.
+  const std::string full_width = "\uff52ekey@example.com";  // ｒekey@example.com
+  {
+    pqxx::connection conn(cluster_->url());
+    pqxx::work txn(conn);
+    txn.exec_params("INSERT INTO users (email, email_normalized, first_name, last_name, "
+                    "password_hash, created_at, updated_at) VALUES ($1, $1, 'R', 'K', 'x', 1, 1)",
+                    full_width);
+    txn.exec("DELETE FROM maintenance_done");
+    txn.commit();
+  }
+  StartServer();
+  {
+    pqxx::connection conn(cluster_->url());
+    pqxx::work txn(conn);
+    EXPECT_EQ(txn.exec_params1("SELECT email_normalized FROM users WHERE email = $1", full_width)[0]
+                  .as<std::string>(),
+              "rekey@example.com");
+    EXPECT_EQ(txn.exec1("SELECT count(*) FROM maintenance_done")[0].as<int>(), 1);
+  }
+  // So the ASCII look-alike cannot register beside it.
+  v1::RegisterRequest request;
+  request.set_email("rekey@example.com");
+  request.set_password(kPassword);
+  request.set_first_name("Eve");
+  request.set_last_name("Mallory");
+  AuthResponse response;
+  ExpectStatus(Call(&v1::AuthService::Stub::Register, request, &response),
+               StatusCode::ALREADY_EXISTS, "email: an account with this email already exists");
+}
+
 }  // namespace
 }  // namespace tollgate::auth
