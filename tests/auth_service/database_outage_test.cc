@@ -255,6 +255,25 @@ TEST_F(DatabaseOutageTest, AnswersUnavailableWhileDownRecoversAndLosesNothingAck
   const grpc::Status register_down = Register("outage.probe.down@example.com", &ignored);
   EXPECT_EQ(register_down.error_code(), grpc::StatusCode::UNAVAILABLE)
       << "Register while the database is down: " << register_down.error_message();
+  // The account flows too: each needs the database before it can answer.
+  {
+    grpc::ClientContext context;
+    v1::RequestPasswordResetRequest request;
+    request.set_email("outage.session@example.com");
+    v1::RequestPasswordResetResponse response;
+    const grpc::Status status = stub_->RequestPasswordReset(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE)
+        << "RequestPasswordReset while the database is down: " << status.error_message();
+  }
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + session.access_token());
+    v1::User user;
+    const grpc::Status status =
+        stub_->GetCurrentUser(&context, v1::GetCurrentUserRequest(), &user);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE)
+        << "GetCurrentUser while the database is down: " << status.error_message();
+  }
 
   std::this_thread::sleep_until(stopped + kOutage);
   EXPECT_TRUE(process_->Running()) << "auth_service died while the database was down, exit "
