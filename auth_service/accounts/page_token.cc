@@ -1,11 +1,10 @@
 #include "auth_service/accounts/page_token.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <charconv>
 
+#include "auth_service/tokens/opaque_token.h"
 #include "common/token/base64url.h"
 
 namespace tollgate::auth {
@@ -22,13 +21,7 @@ absl::Status NotOurs() {
 PageTokenCodec::PageTokenCodec(std::string key) : key_(std::move(key)) {}
 
 std::string PageTokenCodec::Mac(std::string_view payload) const {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  // Domain-separated from every other use of a shared key.
-  const std::string input = "tollgate list-users page v1\n" + std::string(payload);
-  HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
-       reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &size);
-  return std::string(reinterpret_cast<const char*>(mac), size);
+  return HmacSha256(key_, "tollgate list-users page v1", payload);
 }
 
 std::string PageTokenCodec::Encode(const UserCursor& cursor) const {

@@ -1,5 +1,7 @@
 #include "auth_service/tokens/opaque_token.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 #include "common/token/base64url.h"
@@ -18,6 +20,15 @@ bool HasOpaqueTokenShape(std::string_view prefix, std::string_view token) {
     return false;
   }
   return Base64UrlDecode(token.substr(prefix.size())).has_value();
+}
+
+std::string HmacSha256(std::string_view key, std::string_view domain, std::string_view message) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  const std::string input = std::string(domain) + "\n" + std::string(message);
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &size);
+  return std::string(reinterpret_cast<const char*>(mac), size);
 }
 
 std::string HexOf(std::string_view bytes) {

@@ -27,6 +27,11 @@ bool HasOpaqueTokenShape(std::string_view prefix, std::string_view token);
 // Lower-case hex of SHA-256(`text`): how tokens and codes are stored.
 std::string Sha256Hex(std::string_view text);
 
+// HMAC-SHA256 under `key` of `domain` + "\n" + `message` (raw 32 bytes).
+// The domain ("tollgate refresh successor v1") keeps one key's MACs for one
+// purpose from ever standing in for another's.
+std::string HmacSha256(std::string_view key, std::string_view domain, std::string_view message);
+
 // Lower-case hex of `bytes`.
 std::string HexOf(std::string_view bytes);
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "auth_service/auth_server.h"
+#include "tests/auth_service/test_auth_config.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/postgres_suite.h"
 #include "tests/support/smtp_sink.h"
@@ -67,29 +68,11 @@ class AccountFlowsTest : public testing::PostgresSuite {
   void SetUp() override {
     ASSERT_NE(cluster_, nullptr) << "PostgreSQL did not start: " << start_status_;
     ASSERT_NE(sink_, nullptr) << "the SMTP sink did not start: " << sink_status_;
-    config_.listen_address = "127.0.0.1:0";
-    config_.database_url = cluster_->url();
-    config_.jwt_secret_key = std::string(32, 's');
-    config_.token_issuer = "tollgate";
-    config_.token_audience = "tollgate";
-    config_.token_leeway_seconds = 30;
-    config_.access_ttl_seconds = 900;
-    config_.refresh_idle_ttl_seconds = 3600;
-    config_.session_ttl_seconds = 4 * 3600;
-    config_.refresh_grace_seconds = 10;
-    config_.argon2_memory_kib = 8192;  // small: tests hash a lot
-    config_.argon2_iterations = 1;
-    config_.hash_threads = 2;
-    config_.hash_queue = 64;
-    config_.database_pool_size = 4;
-    config_.reset_ttl_seconds = 1800;
-    config_.verify_ttl_seconds = 86400;
+    config_ = TestAuthConfig(cluster_->url());
     config_.grantable_roles = {"user", "admin", "auditor"};
     config_.trusted_proxies = "127.0.0.1";
     config_.smtp_url = sink_->url();
-    config_.mail_from = "no-reply@tollgate.test";
     config_.mail_link_base = "https://app.example.com/account?code=";
-    config_.mail_poll_interval_seconds = 1;
     config_.bootstrap_admin_email = kAdminEmail;
     config_.bootstrap_admin_password = kAdminPassword;
     StartServer();

@@ -16,6 +16,7 @@
 #include "auth_service/store/postgres_session_store.h"
 #include "common/token/access_token_verifier.h"
 #include "common/token/jwk_set.h"
+#include "tests/auth_service/test_auth_config.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/postgres_suite.h"
 #include "tollgate/auth/v1/auth.grpc.pb.h"
@@ -31,21 +32,7 @@ class AuthServiceTest : public testing::PostgresSuite {
  protected:
   void SetUp() override {
     ASSERT_NE(cluster_, nullptr) << "PostgreSQL did not start: " << start_status_;
-    config_.listen_address = "127.0.0.1:0";
-    config_.database_url = cluster_->url();
-    config_.jwt_secret_key = std::string(32, 's');
-    config_.token_issuer = "tollgate";
-    config_.token_audience = "tollgate";
-    config_.token_leeway_seconds = 30;
-    config_.access_ttl_seconds = 900;
-    config_.refresh_idle_ttl_seconds = 3600;
-    config_.session_ttl_seconds = 4 * 3600;
-    config_.refresh_grace_seconds = 10;
-    config_.argon2_memory_kib = 8192;  // small: tests hash a lot
-    config_.argon2_iterations = 1;
-    config_.hash_threads = 2;
-    config_.hash_queue = 64;
-    config_.database_pool_size = 4;
+    config_ = TestAuthConfig(cluster_->url());
     StartServer();
   }
 

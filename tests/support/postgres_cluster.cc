@@ -22,6 +22,8 @@
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
 
+#include "tests/support/free_port.h"
+
 extern char** environ;
 
 namespace tollgate::testing {
@@ -85,24 +87,6 @@ absl::StatusOr<std::string> FindBinDir() {
 
 // A port that was free a moment ago on 127.0.0.1. Another process may take
 // it before the server binds it; Start() then tries another one.
-absl::StatusOr<int> PickFreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return absl::InternalError(ErrnoText("socket"));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof(address);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    const std::string message = ErrnoText("bind 127.0.0.1:0");
-    ::close(fd);
-    return absl::InternalError(message);
-  }
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
 // Runs argv (argv[0] a path) with stdin from /dev/null and stdout and stderr
 // appended to `log_path`. Returns the exit code, or an error when it could
 // not run or was killed by a signal.

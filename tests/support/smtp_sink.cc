@@ -13,6 +13,8 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/support/free_port.h"
+
 #ifndef TOLLGATE_SMTP_SINK_SCRIPT
 #error "TOLLGATE_SMTP_SINK_SCRIPT must name tests/support/smtp_sink.py"
 #endif
@@ -103,22 +105,6 @@ std::vector<SinkMessage> SmtpSink::WaitForMessages(size_t count,
   }
 }
 
-absl::StatusOr<int> SmtpSink::UnusedPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return absl::InternalError(std::string("socket: ") + std::strerror(errno));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof(address);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    const int error = errno;
-    ::close(fd);
-    return absl::InternalError(std::string("bind: ") + std::strerror(error));
-  }
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
+absl::StatusOr<int> SmtpSink::UnusedPort() { return PickFreePort(); }
 
 }  // namespace tollgate::testing
