@@ -41,18 +41,13 @@ std::vector<std::pair<std::string, std::string>> AllPreparedStatements() {
   return statements;
 }
 
-// A key shared by every replica, made from `random` by the first to start.
-absl::StatusOr<std::string> SharedKey(ServerSecretStore& secrets, RandomSource& random,
-                                      const std::string& name) {
+// A 256-bit key shared by every replica, made from `random` by the first
+// to start, as lower-case hex (the HMAC key is the hex text itself).
+absl::StatusOr<std::string> SharedKeyHex(ServerSecretStore& secrets, RandomSource& random,
+                                         const std::string& name) {
   auto candidate = random.Bytes(32);
   if (!candidate.ok()) return candidate.status();
-  auto key_hex = secrets.SharedSecret(name, HexOf(*candidate));
-  if (!key_hex.ok()) return key_hex.status();
-  std::string key;
-  for (size_t i = 0; i + 1 < key_hex->size(); i += 2) {
-    key.push_back(static_cast<char>(std::stoi(key_hex->substr(i, 2), nullptr, 16)));
-  }
-  return key;
+  return secrets.SharedSecret(name, HexOf(*candidate));
 }
 
 absl::Status WithContext(const absl::Status& status, const std::string& context) {
@@ -144,10 +139,10 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
 
   // Both keys are shared by the replicas: any of them must derive the same
   // refresh successor and accept the others' page tokens.
-  auto successor_key = SharedKey(secrets, server->random_, kSuccessorKeyName);
+  auto successor_key = SharedKeyHex(secrets, server->random_, kSuccessorKeyName);
   if (!successor_key.ok()) return WithContext(successor_key.status(), "refresh successor key");
-  server->refresh_codec_ = std::make_unique<RefreshTokenCodec>(HexOf(*successor_key));
-  auto page_key = SharedKey(secrets, server->random_, kPageTokenKeyName);
+  server->refresh_codec_ = std::make_unique<RefreshTokenCodec>(*successor_key);
+  auto page_key = SharedKeyHex(secrets, server->random_, kPageTokenKeyName);
   if (!page_key.ok()) return WithContext(page_key.status(), "page token key");
   server->page_tokens_ = std::make_unique<PageTokenCodec>(*page_key);
 
@@ -211,6 +206,9 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
                                                      config.token_leeway_seconds}),
       *server->own_keys_, clock, BearerAuthenticator::Options{});
 
+  // Before the first call can queue mail and wake the sender.
+  if (auto status = server->StartMailSender(config, clock); !status.ok()) return status;
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -225,11 +223,11 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
   }
   server->server_->GetHealthCheckService()->SetServingStatus(true);
   server->clock_ = &clock;
-  if (auto status = server->StartBackgroundTasks(config); !status.ok()) return status;
+  server->StartBackgroundTasks(config);
   return server;
 }
 
-absl::Status AuthServer::StartBackgroundTasks(const AuthConfig& config) {
+void AuthServer::StartBackgroundTasks(const AuthConfig& config) {
   using std::chrono::milliseconds;
   using std::chrono::seconds;
   health_task_ = std::make_unique<PeriodicTask>(seconds(1), seconds(1),
@@ -247,6 +245,11 @@ absl::Status AuthServer::StartBackgroundTasks(const AuthConfig& config) {
     janitor_task_ = std::make_unique<PeriodicTask>(
         first_round, interval, [this](const auto& keep_going) { PurgeRound(keep_going); });
   }
+}
+
+absl::Status AuthServer::StartMailSender(const AuthConfig& config, const Clock& clock) {
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
   if (config.smtp_url.empty()) {
     // The mail is kept: a replica with AUTH_SMTP_URL, or this one restarted
     // with it, sends it later.
@@ -260,7 +263,7 @@ absl::Status AuthServer::StartBackgroundTasks(const AuthConfig& config) {
   mail_sender_ = std::make_unique<SmtpMailSender>(*std::move(smtp));
   OutboxDispatcherOptions options;
   options.from = config.mail_from;
-  dispatcher_ = std::make_unique<OutboxDispatcher>(*outbox_, *mail_sender_, *clock_, options);
+  dispatcher_ = std::make_unique<OutboxDispatcher>(*outbox_, *mail_sender_, clock, options);
   const milliseconds poll = seconds(config.mail_poll_interval_seconds);
   mail_task_ = std::make_unique<PeriodicTask>(
       milliseconds(0), poll, [this](const auto& keep_going) { SendMail(keep_going); });

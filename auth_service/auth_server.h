@@ -70,8 +70,10 @@ class AuthServer final {
 
  private:
   AuthServer() = default;
-  // Starts the background tasks: health watch, janitor, mail sender.
-  absl::Status StartBackgroundTasks(const AuthConfig& config);
+  // Starts the mail sender when AUTH_SMTP_URL is set.
+  absl::Status StartMailSender(const AuthConfig& config, const Clock& clock);
+  // Starts the health watch and the janitor (the server must be running).
+  void StartBackgroundTasks(const AuthConfig& config);
   // One health check: NOT_SERVING while PostgreSQL is unreachable.
   void CheckHealth();
   // One janitor round: ended sessions, expired codes, idle failure counts,
