@@ -674,9 +674,21 @@ TEST_F(CliEndToEndTest, AdminCommands) {
   reply = nlohmann::json::parse(promoted.out);
   EXPECT_EQ(reply["id"], user_id);
   EXPECT_EQ(reply["roles"], nlohmann::json::array({"admin", "user"}));
+  // The roles travel in the access token: the next refresh carries them.
+  Outcome promoted_refresh = as_user({"refresh"});
+  ASSERT_EQ(promoted_refresh.exit_code, 0) << promoted_refresh.err;
+  EXPECT_EQ(nlohmann::json::parse(promoted_refresh.out)["user"]["roles"],
+            nlohmann::json::array({"admin", "user"}));
+  Outcome listed_by_user = as_user({"users", "list"});
+  EXPECT_EQ(listed_by_user.exit_code, 0) << listed_by_user.err;
   Outcome demoted = as_admin({"users", "roles", user_id, "user"});
   ASSERT_EQ(demoted.exit_code, 0) << demoted.err;
   EXPECT_EQ(nlohmann::json::parse(demoted.out)["roles"], nlohmann::json::array({"user"}));
+  Outcome demoted_refresh = as_user({"refresh"});
+  ASSERT_EQ(demoted_refresh.exit_code, 0) << demoted_refresh.err;
+  Outcome not_any_more = as_user({"users", "list"});
+  EXPECT_EQ(not_any_more.exit_code, 1);
+  EXPECT_EQ(not_any_more.err, not_admin.err);
 
   // An unknown role: the server names the allowed ones.
   Outcome unknown_role = as_admin({"users", "roles", user_id, "user", "superuser"});
