@@ -1,7 +1,9 @@
 // The real `tollgate` binary against the real auth_service and sum_service
 // binaries on a throwaway PostgreSQL cluster: register, login, refresh, jwks,
-// logout, what happens to a session after logout, and the SumService
-// commands, with exact exit statuses and output.
+// logout, what happens to a session after logout, the SumService commands,
+// and the account commands (profile, password change and reset, email
+// verification, administration) with the mailed codes read from a real SMTP
+// server the test starts, with exact exit statuses and output.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -14,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -26,6 +29,7 @@
 #include "tests/client/temp_dir.h"
 #include "tests/support/child_process.h"
 #include "tests/support/postgres_cluster.h"
+#include "tests/support/smtp_sink.h"
 #include "tests/support/test_keys.h"
 
 namespace tollgate::cli {
@@ -33,6 +37,8 @@ namespace {
 
 using tollgate::testing::ChildProcess;
 using tollgate::testing::PostgresCluster;
+using tollgate::testing::SinkMessage;
+using tollgate::testing::SmtpSink;
 using testing::TempDir;
 
 constexpr char kAuthServiceBinary[] = TOLLGATE_AUTH_SERVICE_BIN;
@@ -42,6 +48,8 @@ constexpr char kPassword[] = "correct horse battery staple";
 constexpr char kAdminEmail[] = "root@example.com";
 constexpr char kAdminPassword[] = "admin password for the cli test";
 constexpr auto kStartTimeout = std::chrono::seconds(60);
+// How long a mailed code may take: the outbox is polled every second.
+constexpr auto kMailTimeout = std::chrono::seconds(20);
 
 struct Outcome {
   int exit_code = -1;
@@ -54,6 +62,18 @@ std::string ReadFile(const std::string& path) {
   std::stringstream content;
   content << in.rdbuf();
   return content.str();
+}
+
+// The code on a line of its own in a mail ("tgp_..." or "tge_...").
+std::string CodeIn(const std::string& raw_message, const std::string& prefix) {
+  size_t at = 0;
+  while ((at = raw_message.find(prefix, at)) != std::string::npos) {
+    const bool line_start = at == 0 || raw_message[at - 1] == '\n';
+    const size_t end = raw_message.find_first_of("\r\n", at);
+    if (line_start && end != std::string::npos) return raw_message.substr(at, end - at);
+    at += prefix.size();
+  }
+  return "";
 }
 
 mode_t ModeOf(const std::string& path) {
@@ -78,6 +98,10 @@ class CliEndToEndTest : public ::testing::Test {
       key << tollgate::testing::GeneratePrivateKeyPem(JwsAlgorithm::kES256);
     }
     ASSERT_EQ(::chmod(key_path.c_str(), 0600), 0);
+    // The codes of the account commands come by mail.
+    auto sink = SmtpSink::Start();
+    ASSERT_TRUE(sink.ok()) << "the SMTP sink did not start: " << sink.status();
+    sink_ = sink->release();
     auto process = ChildProcess::Start(kAuthServiceBinary, {},
                                        {
                                            "AUTH_LISTEN=127.0.0.1:0",
@@ -92,6 +116,9 @@ class CliEndToEndTest : public ::testing::Test {
                                                kAdminEmail,
                                            std::string("AUTH_BOOTSTRAP_ADMIN_PASSWORD=") +
                                                kAdminPassword,
+                                           "AUTH_SMTP_URL=" + sink_->url(),
+                                           "AUTH_MAIL_FROM=no-reply@tollgate.test",
+                                           "AUTH_MAIL_POLL_INTERVAL=1",
                                        });
     ASSERT_TRUE(process.ok()) << process.status();
     auth_service_ = process->release();
@@ -125,6 +152,8 @@ class CliEndToEndTest : public ::testing::Test {
     }
     delete auth_service_;
     auth_service_ = nullptr;
+    delete sink_;
+    sink_ = nullptr;
     delete dir_;
     dir_ = nullptr;
     delete cluster_;
@@ -134,6 +163,7 @@ class CliEndToEndTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_NE(auth_service_, nullptr) << "no auth_service";
     ASSERT_NE(sum_service_, nullptr) << "no sum_service";
+    ASSERT_NE(sink_, nullptr) << "no SMTP sink";
     ASSERT_FALSE(home_.path().empty());
     token_path_ = home_.path() + "/.config/tollgate/tokens.json";
   }
@@ -190,10 +220,33 @@ class CliEndToEndTest : public ::testing::Test {
 
   nlohmann::json SavedFile() const { return nlohmann::json::parse(ReadFile(token_path_)); }
 
+  // The `nth` code (0: the first) starting with `prefix` mailed to
+  // `address`, waiting for it at most kMailTimeout; "" (and a failure) if it
+  // did not come.
+  static std::string CodeMailedTo(const std::string& address, const std::string& prefix,
+                                  size_t nth = 0) {
+    const auto deadline = std::chrono::steady_clock::now() + kMailTimeout;
+    while (true) {
+      std::vector<std::string> codes;
+      for (const SinkMessage& message : sink_->Messages()) {
+        if (message.rcpt_to.size() != 1 || message.rcpt_to[0] != address) continue;
+        const std::string code = CodeIn(message.raw, prefix);
+        if (!code.empty()) codes.push_back(code);
+      }
+      if (codes.size() > nth) return codes[nth];
+      if (std::chrono::steady_clock::now() > deadline) {
+        ADD_FAILURE() << "no " << prefix << "... code #" << nth << " mailed to " << address;
+        return "";
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+
   static PostgresCluster* cluster_;
   static ChildProcess* auth_service_;
   static ChildProcess* sum_service_;
   static TempDir* dir_;
+  static SmtpSink* sink_;
   static std::string auth_address_;
   static std::string sum_address_;
   TempDir home_;
@@ -204,6 +257,7 @@ PostgresCluster* CliEndToEndTest::cluster_ = nullptr;
 ChildProcess* CliEndToEndTest::auth_service_ = nullptr;
 ChildProcess* CliEndToEndTest::sum_service_ = nullptr;
 TempDir* CliEndToEndTest::dir_ = nullptr;
+SmtpSink* CliEndToEndTest::sink_ = nullptr;
 std::string CliEndToEndTest::auth_address_;
 std::string CliEndToEndTest::sum_address_;
 
@@ -276,10 +330,11 @@ TEST_F(CliEndToEndTest, RegisterLoginRefreshJwksLogout) {
   EXPECT_EQ(nlohmann::json::parse(*header)["kid"], key["kid"]);
 
   // An authenticated AuthService call carries a token the real interceptor
-  // accepts (GetCurrentUser may not be implemented yet: anything but
-  // UNAUTHENTICATED will do).
+  // accepts (`whoami`: the older name of `me`).
   Outcome whoami = Tollgate({"whoami"});
-  EXPECT_EQ(whoami.err.find("UNAUTHENTICATED"), std::string::npos) << whoami.err;
+  EXPECT_EQ(whoami.exit_code, 0) << whoami.err;
+  EXPECT_EQ(whoami.err, "");
+  EXPECT_EQ(nlohmann::json::parse(whoami.out)["id"], user_id);
 
   // logout: revokes the session and deletes the file.
   const std::string before_logout = ReadFile(token_path_);
@@ -406,6 +461,284 @@ TEST_F(CliEndToEndTest, SumCommandsAgainstTheRealSumService) {
   EXPECT_EQ(after.exit_code, 1);
   EXPECT_EQ(after.err, "tollgate: not logged in: no token file at " + token_path_ +
                            " (run 'tollgate login')\n");
+}
+
+// A user's own account, end to end with the mailed codes: me, profile
+// update, email verification, password change (the old session ends),
+// password reset by mail (every session ends), login with each password.
+TEST_F(CliEndToEndTest, AccountCommandsWithMailedCodes) {
+  constexpr char kEmail[] = "mary@example.com";
+  constexpr char kSecondPassword[] = "a second passphrase for mary";
+  constexpr char kThirdPassword[] = "a third passphrase, after the reset";
+  Outcome registered = Tollgate({"register", kEmail, "--first-name", "Mary", "--last-name",
+                                 "Shelley", "--password", kPassword});
+  ASSERT_EQ(registered.exit_code, 0) << registered.err;
+  const nlohmann::json user = nlohmann::json::parse(registered.out)["user"];
+  const std::string user_id = user["id"];
+  const std::string created_at = user["created_at"];
+  const std::string updated_at = user["updated_at"];
+  // RFC 3339 in UTC, whole seconds: "2025-01-02T03:04:05Z".
+  EXPECT_EQ(created_at.size(), 20u) << created_at;
+  EXPECT_EQ(created_at.back(), 'Z') << created_at;
+
+  // me: the account, every field, in the proto's order.
+  Outcome me = Tollgate({"me"});
+  ASSERT_EQ(me.exit_code, 0) << me.err;
+  EXPECT_EQ(me.err, "");
+  EXPECT_EQ(me.out, "{\"id\":\"" + user_id +
+                        "\",\"email\":\"mary@example.com\",\"first_name\":\"Mary\","
+                        "\"last_name\":\"Shelley\",\"roles\":[\"user\"],\"is_active\":true,"
+                        "\"is_verified\":false,\"created_at\":\"" +
+                        created_at + "\",\"updated_at\":\"" + updated_at + "\"}\n");
+
+  // profile update: only the given field changes.
+  Outcome updated = Tollgate({"profile", "update", "--last-name", "Godwin"});
+  ASSERT_EQ(updated.exit_code, 0) << updated.err;
+  EXPECT_EQ(updated.err, "");
+  nlohmann::json reply = nlohmann::json::parse(updated.out);
+  EXPECT_EQ(reply["id"], user_id);
+  EXPECT_EQ(reply["email"], kEmail);
+  EXPECT_EQ(reply["first_name"], "Mary");
+  EXPECT_EQ(reply["last_name"], "Godwin");
+  EXPECT_EQ(reply["is_verified"], false);
+  me = Tollgate({"me"});
+  ASSERT_EQ(me.exit_code, 0) << me.err;
+  EXPECT_EQ(nlohmann::json::parse(me.out)["last_name"], "Godwin");
+
+  // email verify-request, then the mailed tge_ code.
+  Outcome verify_request = Tollgate({"email", "verify-request"});
+  ASSERT_EQ(verify_request.exit_code, 0) << verify_request.err;
+  EXPECT_EQ(verify_request.out, "{}\n");
+  EXPECT_EQ(verify_request.err, "");
+  const std::string verify_code = CodeMailedTo(kEmail, "tge_");
+  ASSERT_FALSE(verify_code.empty());
+  Outcome verified = Tollgate({"email", "verify", verify_code});
+  ASSERT_EQ(verified.exit_code, 0) << verified.err;
+  EXPECT_EQ(verified.err, "");
+  reply = nlohmann::json::parse(verified.out);
+  EXPECT_EQ(reply["id"], user_id);
+  EXPECT_EQ(reply["is_verified"], true);
+  me = Tollgate({"me"});
+  ASSERT_EQ(me.exit_code, 0) << me.err;
+  EXPECT_EQ(nlohmann::json::parse(me.out)["is_verified"], true);
+  // A code works once.
+  Outcome reused = Tollgate({"email", "verify", verify_code});
+  EXPECT_EQ(reused.exit_code, 1);
+  EXPECT_EQ(reused.out, "");
+  EXPECT_EQ(reused.err, "tollgate: VerifyEmail: INVALID_ARGUMENT: invalid or expired code\n");
+
+  // password change: a wrong current password is refused...
+  Outcome wrong_current = Tollgate({"password", "change"}, "",
+                                   {"TOLLGATE_PASSWORD=not the password",
+                                    std::string("TOLLGATE_NEW_PASSWORD=") + kSecondPassword});
+  EXPECT_EQ(wrong_current.exit_code, 1);
+  EXPECT_EQ(wrong_current.out, "");
+  EXPECT_EQ(wrong_current.err,
+            "tollgate: ChangePassword: PERMISSION_DENIED: current_password: does not match\n");
+  // ...the right one (current, then new, on stdin) replaces the token file
+  // with the fresh pair, and the old session is over.
+  const std::string before_change = ReadFile(token_path_);
+  const std::string old_refresh = SavedFile()["refresh_token"];
+  Outcome changed = Tollgate({"password", "change"},
+                             std::string(kPassword) + "\n" + kSecondPassword + "\n");
+  ASSERT_EQ(changed.exit_code, 0) << changed.err;
+  EXPECT_EQ(changed.err, "");
+  reply = nlohmann::json::parse(changed.out);
+  EXPECT_EQ(reply["access_token"], Placeholder());
+  EXPECT_EQ(reply["refresh_token"], Placeholder());
+  EXPECT_EQ(reply["user"]["id"], user_id);
+  EXPECT_EQ(ModeOf(token_path_), 0600u);
+  const std::string new_refresh = SavedFile()["refresh_token"];
+  EXPECT_EQ(new_refresh.rfind("tgr_", 0), 0u);
+  EXPECT_NE(new_refresh, old_refresh);
+  EXPECT_EQ(SavedFile()["email"], kEmail);
+  me = Tollgate({"me"});
+  EXPECT_EQ(me.exit_code, 0) << me.err;
+  // The file from before the change, in a place of its own: its refresh
+  // token was revoked by the change.
+  const std::string old_file = home_.path() + "/before_change.json";
+  {
+    std::ofstream old(old_file);
+    old << before_change;
+  }
+  ASSERT_EQ(::chmod(old_file.c_str(), 0600), 0);
+  Outcome old_session = Tollgate({"--token-file", old_file, "refresh"});
+  EXPECT_EQ(old_session.exit_code, 1);
+  EXPECT_EQ(old_session.out, "");
+  EXPECT_EQ(old_session.err, "tollgate: Refresh: UNAUTHENTICATED: invalid refresh token\n");
+  // The new pair still refreshes.
+  Outcome refreshed = Tollgate({"refresh"});
+  EXPECT_EQ(refreshed.exit_code, 0) << refreshed.err;
+
+  // password reset-request answers {} (for unknown emails too), and mails
+  // a tgp_ code; password reset sets the new password.
+  Outcome reset_request = Tollgate({"password", "reset-request", kEmail});
+  ASSERT_EQ(reset_request.exit_code, 0) << reset_request.err;
+  EXPECT_EQ(reset_request.out, "{}\n");
+  EXPECT_EQ(reset_request.err, "");
+  Outcome unknown_request = Tollgate({"password", "reset-request", "nobody@example.com"});
+  EXPECT_EQ(unknown_request.exit_code, 0) << unknown_request.err;
+  EXPECT_EQ(unknown_request.out, "{}\n");
+  const std::string reset_code = CodeMailedTo(kEmail, "tgp_");
+  ASSERT_FALSE(reset_code.empty());
+  Outcome reset = Tollgate({"password", "reset", reset_code}, std::string(kThirdPassword) + "\n");
+  ASSERT_EQ(reset.exit_code, 0) << reset.err;
+  EXPECT_EQ(reset.out, "{}\n");
+  EXPECT_EQ(reset.err, "");
+  Outcome reset_again = Tollgate({"password", "reset", reset_code}, "yet another passphrase\n");
+  EXPECT_EQ(reset_again.exit_code, 1);
+  EXPECT_EQ(reset_again.err, "tollgate: ResetPassword: INVALID_ARGUMENT: invalid or expired code\n");
+  // The reset ended every session, the saved one included.
+  Outcome after_reset = Tollgate({"refresh"});
+  EXPECT_EQ(after_reset.exit_code, 1);
+  EXPECT_EQ(after_reset.out, "");
+  EXPECT_EQ(after_reset.err, "tollgate: Refresh: UNAUTHENTICATED: invalid refresh token\n");
+
+  // login: the passwords before the reset fail, the new one works.
+  for (const char* old_password : {kSecondPassword, kPassword}) {
+    Outcome old_login = Tollgate({"login", kEmail}, std::string(old_password) + "\n");
+    EXPECT_EQ(old_login.exit_code, 1) << old_password;
+    EXPECT_EQ(old_login.out, "");
+    EXPECT_EQ(old_login.err, "tollgate: Login: UNAUTHENTICATED: invalid email or password\n");
+  }
+  Outcome logged_in = Tollgate({"login", kEmail}, std::string(kThirdPassword) + "\n");
+  ASSERT_EQ(logged_in.exit_code, 0) << logged_in.err;
+  EXPECT_EQ(logged_in.err, "");
+  reply = nlohmann::json::parse(logged_in.out);
+  EXPECT_EQ(reply["user"]["id"], user_id);
+  EXPECT_EQ(reply["user"]["last_name"], "Godwin");
+  EXPECT_EQ(reply["user"]["is_verified"], true);
+  me = Tollgate({"me"});
+  EXPECT_EQ(me.exit_code, 0) << me.err;
+}
+
+// The bootstrap admin manages a user: users list, roles, deactivate and
+// activate (login refused, then allowed), an unknown role, and the last
+// active admin who cannot be deactivated or demoted.
+TEST_F(CliEndToEndTest, AdminCommands) {
+  constexpr char kEmail[] = "ida@example.com";
+  const std::string user_file = "TOLLGATE_TOKEN_FILE=" + home_.path() + "/ida.json";
+  const std::string admin_file = "TOLLGATE_TOKEN_FILE=" + home_.path() + "/admin.json";
+  const auto as_user = [&](const std::vector<std::string>& args, const std::string& in = "") {
+    return Tollgate(args, in, {user_file});
+  };
+  const auto as_admin = [&](const std::vector<std::string>& args) {
+    return Tollgate(args, "", {admin_file});
+  };
+
+  Outcome registered = as_user({"register", kEmail, "--first-name", "Ida", "--last-name", "Rhodes",
+                                "--password", kPassword});
+  ASSERT_EQ(registered.exit_code, 0) << registered.err;
+  const std::string user_id = nlohmann::json::parse(registered.out)["user"]["id"];
+  Outcome admin_login = Tollgate({"login", kAdminEmail}, std::string(kAdminPassword) + "\n",
+                                 {admin_file});
+  ASSERT_EQ(admin_login.exit_code, 0) << admin_login.err;
+  const std::string admin_id = nlohmann::json::parse(admin_login.out)["user"]["id"];
+
+  // A user may not list users.
+  Outcome not_admin = as_user({"users", "list"});
+  EXPECT_EQ(not_admin.exit_code, 1);
+  EXPECT_EQ(not_admin.out, "");
+  EXPECT_EQ(not_admin.err,
+            "tollgate: ListUsers: PERMISSION_DENIED: method "
+            "tollgate.auth.v1.AuthService/ListUsers requires role 'admin'\n");
+
+  // users list --all, one user a page: every account, once, Ida's included.
+  Outcome listed = as_admin({"users", "list", "--all", "--page-size", "1"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(listed.err, "");
+  nlohmann::json reply = nlohmann::json::parse(listed.out);
+  EXPECT_EQ(reply["next_page_token"], "");
+  std::set<std::string> ids;
+  bool found = false;
+  for (const nlohmann::json& entry : reply["users"]) {
+    EXPECT_TRUE(ids.insert(entry["id"].get<std::string>()).second) << "twice: " << entry;
+    if (entry["id"] == user_id) {
+      found = true;
+      EXPECT_EQ(entry["email"], kEmail);
+      EXPECT_EQ(entry["roles"], nlohmann::json::array({"user"}));
+      EXPECT_EQ(entry["is_active"], true);
+    }
+  }
+  EXPECT_TRUE(found) << listed.out;
+  EXPECT_TRUE(ids.count(admin_id)) << listed.out;
+  // One page of the server's default size holds the same accounts here.
+  Outcome one_page = as_admin({"users", "list"});
+  ASSERT_EQ(one_page.exit_code, 0) << one_page.err;
+  EXPECT_EQ(nlohmann::json::parse(one_page.out)["users"].size(), ids.size());
+
+  // users roles: admin granted, then taken back.
+  Outcome promoted = as_admin({"users", "roles", user_id, "user", "admin"});
+  ASSERT_EQ(promoted.exit_code, 0) << promoted.err;
+  EXPECT_EQ(promoted.err, "");
+  reply = nlohmann::json::parse(promoted.out);
+  EXPECT_EQ(reply["id"], user_id);
+  EXPECT_EQ(reply["roles"], nlohmann::json::array({"admin", "user"}));
+  // The roles travel in the access token: the next refresh carries them.
+  Outcome promoted_refresh = as_user({"refresh"});
+  ASSERT_EQ(promoted_refresh.exit_code, 0) << promoted_refresh.err;
+  EXPECT_EQ(nlohmann::json::parse(promoted_refresh.out)["user"]["roles"],
+            nlohmann::json::array({"admin", "user"}));
+  Outcome listed_by_user = as_user({"users", "list"});
+  EXPECT_EQ(listed_by_user.exit_code, 0) << listed_by_user.err;
+  Outcome demoted = as_admin({"users", "roles", user_id, "user"});
+  ASSERT_EQ(demoted.exit_code, 0) << demoted.err;
+  EXPECT_EQ(nlohmann::json::parse(demoted.out)["roles"], nlohmann::json::array({"user"}));
+  Outcome demoted_refresh = as_user({"refresh"});
+  ASSERT_EQ(demoted_refresh.exit_code, 0) << demoted_refresh.err;
+  Outcome not_any_more = as_user({"users", "list"});
+  EXPECT_EQ(not_any_more.exit_code, 1);
+  EXPECT_EQ(not_any_more.err, not_admin.err);
+
+  // An unknown role: the server names the allowed ones.
+  Outcome unknown_role = as_admin({"users", "roles", user_id, "user", "superuser"});
+  EXPECT_EQ(unknown_role.exit_code, 1);
+  EXPECT_EQ(unknown_role.out, "");
+  EXPECT_EQ(unknown_role.err,
+            "tollgate: SetUserRoles: INVALID_ARGUMENT: roles: unknown role (allowed: admin, "
+            "user)\n");
+
+  // users deactivate: login refused, the saved session over.
+  Outcome deactivated = as_admin({"users", "deactivate", user_id});
+  ASSERT_EQ(deactivated.exit_code, 0) << deactivated.err;
+  EXPECT_EQ(deactivated.err, "");
+  reply = nlohmann::json::parse(deactivated.out);
+  EXPECT_EQ(reply["id"], user_id);
+  EXPECT_EQ(reply["is_active"], false);
+  Outcome refused = as_user({"login", kEmail}, std::string(kPassword) + "\n");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_EQ(refused.out, "");
+  EXPECT_EQ(refused.err, "tollgate: Login: PERMISSION_DENIED: account is deactivated\n");
+  Outcome ended = as_user({"refresh"});
+  EXPECT_EQ(ended.exit_code, 1);
+  EXPECT_EQ(ended.out, "");
+  EXPECT_EQ(ended.err, "tollgate: Refresh: UNAUTHENTICATED: invalid refresh token\n");
+
+  // users activate: login works again.
+  Outcome activated = as_admin({"users", "activate", user_id});
+  ASSERT_EQ(activated.exit_code, 0) << activated.err;
+  EXPECT_EQ(nlohmann::json::parse(activated.out)["is_active"], true);
+  Outcome back = as_user({"login", kEmail}, std::string(kPassword) + "\n");
+  ASSERT_EQ(back.exit_code, 0) << back.err;
+  EXPECT_EQ(nlohmann::json::parse(back.out)["user"]["is_active"], true);
+  Outcome me = as_user({"me"});
+  EXPECT_EQ(me.exit_code, 0) << me.err;
+
+  // The bootstrap admin is the last active admin: neither deactivated nor
+  // demoted.
+  Outcome last_admin = as_admin({"users", "deactivate", admin_id});
+  EXPECT_EQ(last_admin.exit_code, 1);
+  EXPECT_EQ(last_admin.out, "");
+  EXPECT_EQ(last_admin.err,
+            "tollgate: SetUserActive: FAILED_PRECONDITION: active: cannot deactivate the last "
+            "active admin\n");
+  Outcome last_demoted = as_admin({"users", "roles", admin_id, "user"});
+  EXPECT_EQ(last_demoted.exit_code, 1);
+  EXPECT_EQ(last_demoted.err,
+            "tollgate: SetUserRoles: FAILED_PRECONDITION: roles: cannot remove the admin role "
+            "from the last active admin\n");
+  Outcome still_admin = as_admin({"users", "list", "--page-size", "1"});
+  EXPECT_EQ(still_admin.exit_code, 0) << still_admin.err;
 }
 
 TEST_F(CliEndToEndTest, UsageErrorsAndHelp) {
