@@ -95,6 +95,7 @@ class AccountServices {
   const auth::PasswordHasher& hasher() const { return hasher_; }
   const auth::RefreshTokenCodec& refresh_codec() const { return refresh_codec_; }
   const JwkSet& published_keys() const { return published_keys_; }
+  const AccessTokenIssuer& issuer() const { return issuer_; }
   auth::SessionService& sessions() { return sessions_; }
   auth::ProfileService& profiles() { return profiles_; }
   auth::RecoveryService& recovery() { return recovery_; }
