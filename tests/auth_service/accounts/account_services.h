@@ -10,7 +10,6 @@
 #include <memory>
 #include <set>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "auth_service/accounts/admin_service.h"
@@ -120,8 +119,8 @@ class AccountServices {
 
 // The exact code and message of `status`, for EXPECT_TRUE(HasStatus(...)).
 inline ::testing::AssertionResult HasStatus(const absl::Status& status, absl::StatusCode code,
-                                            std::string_view message) {
-  if (status.code() == code && status.message() == message) {
+                                            const std::string& message) {
+  if (status.code() == code && std::string(status.message()) == message) {
     return ::testing::AssertionSuccess();
   }
   return ::testing::AssertionFailure()

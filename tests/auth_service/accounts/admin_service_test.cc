@@ -121,7 +121,7 @@ TEST_F(AdminServiceTest, ListUsersRejectsPageTokensNotFromThisApi) {
   const std::string forged_payload =
       Base64UrlEncode("v1|0|00000000-0000-4000-8000-000000000001") + real.substr(dot);
   std::string flipped_mac = real;
-  flipped_mac.back() = flipped_mac.back() == 'A' ? 'B' : 'A';
+  flipped_mac[dot + 1] = flipped_mac[dot + 1] == 'A' ? 'B' : 'A';
   const std::vector<std::string> refused = {
       "garbage",
       "no-dot-at-all",

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "common/token/base64url.h"
 #include "tests/auth_service/accounts/account_services.h"
@@ -66,8 +67,9 @@ TEST(PageTokenCodecTest, RejectsATamperedPayloadOrMac) {
 }
 
 TEST(PageTokenCodecTest, RejectsGarbage) {
-  for (const std::string token :
-       {"", ".", "..", "abc", "a.b", "!!!.???", "tgr_AAAA", std::string(300, 'A') + ".AA"}) {
+  const std::vector<std::string> tokens = {
+      "", ".", "..", "abc", "a.b", "!!!.???", "tgr_AAAA", std::string(300, 'A') + ".AA"};
+  for (const std::string& token : tokens) {
     EXPECT_TRUE(
         HasStatus(Codec().Decode(token).status(), absl::StatusCode::kInvalidArgument, kNotOurs))
         << token;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "auth_service/password/login_throttle.h"
 #include "tests/auth_service/accounts/account_services.h"
@@ -210,8 +211,10 @@ TEST_F(SessionServiceTest, LoginDuringDatabaseOutageAnswersUnavailable) {
 // ---- Refresh and Logout ----
 
 TEST_F(SessionServiceTest, RefreshRejectsMalformedTokensWithoutAStoreCall) {
-  for (const std::string token : {"", "tgr_", "tgr_short", "not-a-token",
-                                  "tgp_" + std::string(43, 'A'), "tgr_" + std::string(44, 'A')}) {
+  const std::vector<std::string> tokens = {"",          "tgr_", "tgr_short", "not-a-token",
+                                           "tgp_" + std::string(43, 'A'),
+                                           "tgr_" + std::string(44, 'A')};
+  for (const std::string& token : tokens) {
     EXPECT_TRUE(HasStatus(Refresh(token).status(), absl::StatusCode::kUnauthenticated,
                           "invalid refresh token"))
         << token;
