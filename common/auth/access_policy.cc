@@ -52,14 +52,29 @@ absl::StatusOr<AccessPolicy> AccessPolicy::FromServices(
       policy.entries_.push_back(std::move(entry));
     }
   }
+  policy.AddAlwaysPublicMethods();
+  return policy;
+}
+
+AccessPolicy AccessPolicy::FromRulesForTesting(
+    const std::vector<std::pair<std::string, MethodAccess>>& rules) {
+  AccessPolicy policy;
+  for (const auto& [path, access] : rules) {
+    policy.by_path_.emplace(path, access);
+    policy.entries_.push_back(Entry{path, access, false});
+  }
+  policy.AddAlwaysPublicMethods();
+  return policy;
+}
+
+void AccessPolicy::AddAlwaysPublicMethods() {
   for (const auto& [service, method] : kAlwaysPublicMethods) {
     Entry entry;
     entry.path = absl::StrCat("/", service, "/", method);
     entry.access.is_public = true;
-    policy.by_path_.emplace(entry.path, entry.access);
-    policy.entries_.push_back(std::move(entry));
+    by_path_.emplace(entry.path, entry.access);
+    entries_.push_back(std::move(entry));
   }
-  return policy;
 }
 
 const MethodAccess* AccessPolicy::Find(std::string_view grpc_method_path) const {

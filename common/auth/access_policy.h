@@ -2,6 +2,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include "absl/container/flat_hash_map.h"
 #include <vector>
 
@@ -31,6 +32,15 @@ class AccessPolicy final {
   [[nodiscard]] static absl::StatusOr<AccessPolicy> FromServices(
       const std::vector<std::string>& service_names);
 
+  // FOR TESTS ONLY: a policy with exactly `rules`, keyed by
+  // "/package.Service/Method" (plus the always-public health and reflection
+  // methods, as FromServices adds them), ignoring the descriptors' options.
+  // For tests that need a policy auth.proto does not declare, such as one
+  // that refuses every method to every caller. Servers build their policy
+  // with FromServices only.
+  static AccessPolicy FromRulesForTesting(
+      const std::vector<std::pair<std::string, MethodAccess>>& rules);
+
   // The rule for "/package.Service/Method" (the form gRPC hands to server
   // interceptors), or nullptr when the method is denied to everyone.
   const MethodAccess* Find(std::string_view grpc_method_path) const;
@@ -45,6 +55,8 @@ class AccessPolicy final {
     MethodAccess access;
     bool denied = false;  // listed only so Describe() shows it
   };
+  void AddAlwaysPublicMethods();
+
   std::vector<Entry> entries_;  // in declaration order, for Describe()
   absl::flat_hash_map<std::string, MethodAccess> by_path_;
 };
