@@ -47,7 +47,12 @@ absl::StatusOr<v1::User> ProfileService::UpdateProfile(const Identity& caller,
   auto user = ActiveAccount(caller);
   if (!user.ok()) return user.status();
   const int64_t now = deps_.clock->NowUnixSeconds();
-  if (new_email.has_value() && *new_email != user->email) {
+  if (new_email.has_value() && *new_email != user->email &&
+      EmailKey(*new_email) == user->email_key) {
+    // The same address written differently ("Ada@" for "ada@"): the mailbox
+    // is the one already verified, so only the spelling changes.
+    change.email = *new_email;
+  } else if (new_email.has_value() && *new_email != user->email) {
     auto code = MintCode(CodeKind::kEmailVerification, *new_email, now,
                          deps_.verify_ttl_seconds, *deps_.random);
     if (!code.ok()) return code.status();

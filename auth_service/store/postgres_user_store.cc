@@ -58,7 +58,7 @@ std::vector<std::pair<std::string, std::string>> PostgresUserStore::PreparedStat
        "UPDATE users SET first_name = COALESCE($2, first_name), "
        "  last_name = COALESCE($3, last_name), "
        "  email = COALESCE($4, email), email_normalized = COALESCE($5, email_normalized), "
-       "  is_verified = CASE WHEN $4::text IS NULL THEN is_verified ELSE false END, "
+       "  is_verified = CASE WHEN $5::text IS NULL THEN is_verified ELSE false END, "
        "  updated_at = $6 "
        "WHERE id = $1::uuid RETURNING *"},
       {"list_users_first",
@@ -170,6 +170,7 @@ absl::StatusOr<UserRecord> PostgresUserStore::UpdateProfile(const std::string& u
 absl::StatusOr<int64_t> PostgresUserStore::ChangePassword(const std::string& user_id,
                                                           const std::string& password_hash,
                                                           const NewSession& fresh, int64_t now) {
+  if (!LooksLikeUuid(user_id)) return UserNotFound();
   return pool_.Run<int64_t>([&](pqxx::connection& conn) -> absl::StatusOr<int64_t> {
     pqxx::work txn(conn);
     if (txn.exec_prepared("set_password_hash", user_id, password_hash, now).affected_rows() == 0) {

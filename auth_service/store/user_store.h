@@ -17,8 +17,9 @@ namespace tollgate::auth {
 struct ProfileChange {
   std::optional<std::string> first_name;
   std::optional<std::string> last_name;
-  // A new address and its key. The account becomes unverified, and
-  // `verification` and `mails` are stored in the same transaction.
+  // A new address. With a new key too, the account becomes unverified, and
+  // `verification` and `mails` are stored in the same transaction; without
+  // one, only the spelling of the same address changes.
   std::optional<std::string> email;
   std::optional<std::string> email_key;
   std::optional<IssuedCode> verification;

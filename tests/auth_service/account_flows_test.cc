@@ -182,10 +182,13 @@ class AccountFlowsTest : public testing::PostgresSuite {
     return Call(&v1::AuthService::Stub::SetUserRoles, request, user, admin_token);
   }
 
-  // The mails to `address` received so far, waiting up to 10 s for `count`.
-  std::vector<testing::SinkMessage> MailTo(const std::string& address, size_t count) {
+  // The mails to `address` received so far, waiting up to `wait` for
+  // `count`. Checks that no further mail came wait less: the sender is
+  // woken at once, so 2 s is plenty for a mail that was queued.
+  std::vector<testing::SinkMessage> MailTo(const std::string& address, size_t count,
+                                           std::chrono::milliseconds wait = std::chrono::seconds(10)) {
     std::vector<testing::SinkMessage> to_address;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    const auto deadline = std::chrono::steady_clock::now() + wait;
     do {
       to_address.clear();
       for (const auto& message : sink_->Messages()) {
@@ -344,7 +347,7 @@ TEST_F(AccountFlowsTest, VerificationMailMarksTheAccountVerifiedOnce) {
   // Already verified: OK and no further mail.
   ASSERT_TRUE(RequestVerification(session.access_token()).ok());
   RegisterOrDie(NewEmail());  // something else happens meanwhile
-  EXPECT_EQ(MailTo(email, 2).size(), 1u);
+  EXPECT_EQ(MailTo(email, 2, std::chrono::seconds(2)).size(), 1u);
 }
 
 TEST_F(AccountFlowsTest, VerificationCodeExpiresAfterItsLifetime) {
@@ -421,6 +424,27 @@ TEST_F(AccountFlowsTest, EmailChangeUnverifiesMailsBothAddressesAndRefusesATaken
   EXPECT_TRUE(Login(new_email, kPassword, &unused).ok());
   ExpectStatus(Login(old_email, kPassword, &unused), StatusCode::UNAUTHENTICATED,
                "invalid email or password");
+}
+
+TEST_F(AccountFlowsTest, ACaseOnlyEmailChangeKeepsVerificationAndSendsNoMail) {
+  const std::string email = NewEmail();
+  const AuthResponse session = RegisterOrDie(email);
+  ASSERT_TRUE(RequestVerification(session.access_token()).ok());
+  v1::User user;
+  ASSERT_TRUE(Verify(CodeMailedTo(email, "tge_"), &user).ok());
+  v1::UpdateProfileRequest request;
+  std::string shouted = email;
+  for (char& c : shouted) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  request.set_email(shouted);
+  ASSERT_TRUE(
+      Call(&v1::AuthService::Stub::UpdateProfile, request, &user, session.access_token()).ok());
+  EXPECT_EQ(user.email(), shouted);
+  EXPECT_TRUE(user.is_verified());
+  AuthResponse unused;
+  EXPECT_TRUE(Login(email, kPassword, &unused).ok());
+  RegisterOrDie(NewEmail());  // something else happens meanwhile
+  EXPECT_EQ(MailTo(email, 2, std::chrono::seconds(2)).size(), 1u);  // only the first mail
+  EXPECT_TRUE(MailTo(shouted, 0).empty());
 }
 
 TEST_F(AccountFlowsTest, ChangePasswordNeedsTheCurrentOneAndEndsOtherSessions) {

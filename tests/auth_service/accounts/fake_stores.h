@@ -371,11 +371,11 @@ class InMemoryUserStore final : public UserStore {
     UserRecord& user = it->second;
     if (change.first_name.has_value()) user.first_name = *change.first_name;
     if (change.last_name.has_value()) user.last_name = *change.last_name;
-    if (change.email.has_value()) {
-      user.email = *change.email;
-      user.is_verified = false;
+    if (change.email.has_value()) user.email = *change.email;
+    if (change.email_key.has_value()) {
+      user.email_key = *change.email_key;
+      user.is_verified = false;  // a new mailbox: unverified
     }
-    if (change.email_key.has_value()) user.email_key = *change.email_key;
     user.updated_at = now;
     if (change.verification.has_value()) db_.IssueCodeLocked(user_id, *change.verification);
     for (const OutgoingMail& mail : change.mails) db_.mails_.push_back(mail);

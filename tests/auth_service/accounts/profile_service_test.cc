@@ -147,6 +147,17 @@ TEST_F(ProfileServiceTest, SettingTheSameEmailChangesNothingAndSendsNothing) {
   EXPECT_TRUE(env_.db().mails().empty());
 }
 
+TEST_F(ProfileServiceTest, ACaseOnlyEmailChangeKeepsVerificationAndSendsNothing) {
+  v1::UpdateProfileRequest request;
+  request.set_email("Ada@Example.com");
+  auto user = env_.profiles().UpdateProfile(env_.IdentityOf(user_), request);
+  ASSERT_TRUE(user.ok()) << user.status();
+  EXPECT_EQ(user->email(), "Ada@Example.com");
+  EXPECT_TRUE(user->is_verified());
+  EXPECT_TRUE(env_.db().mails().empty());
+  EXPECT_EQ(env_.db().live_codes(), 0u);
+}
+
 // ---- ChangePassword ----
 
 TEST_F(ProfileServiceTest, ChangePasswordRefusesAWrongCurrentPassword) {
