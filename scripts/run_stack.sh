@@ -12,9 +12,13 @@
 #     bootstrap admin admin@example.com (password in .stack/admin-password)
 #   - sum_service on 127.0.0.1:$TOLLGATE_STACK_SUM_PORT              [50052]
 #     fetching its keys from AuthService.GetJwks
+#   - a local SMTP server on 127.0.0.1:$TOLLGATE_STACK_SMTP_PORT      [2525]
+#     (tests/support/smtp_sink.py, Debian's aiosmtpd) that keeps every mail
+#     AuthService sends in .stack/mail/
 # Then, with the CLI (build/client/tollgate): register and log in a user,
-# call Sum, show that GetUsage is PERMISSION_DENIED for that user, and show
-# the admin's usage table. Logs: .stack/*.log.
+# call Sum, show that GetUsage is PERMISSION_DENIED for that user, verify the
+# user's email and reset its password with the codes that arrive by mail,
+# and show the admin's usage table and user list. Logs: .stack/*.log.
 #
 # --demo-only stops the stack after the demo instead of waiting for Ctrl-C.
 # Ctrl-C (or SIGTERM) stops both services and PostgreSQL, by their PIDs.
@@ -38,6 +42,7 @@ done
 pg_port="${TOLLGATE_STACK_PG_PORT:-55432}"
 auth_port="${TOLLGATE_STACK_AUTH_PORT:-50051}"
 sum_port="${TOLLGATE_STACK_SUM_PORT:-50052}"
+smtp_port="${TOLLGATE_STACK_SMTP_PORT:-2525}"
 stack="$root/.stack"
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -56,7 +61,7 @@ pg_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
 # A previous run that was killed hard may have left its processes: stop
 # those (and only those: their PIDs are in .stack/*.pid).
 stop_stack() {
-  for name in sum auth; do
+  for name in sum auth smtp; do
     if [[ -f "$stack/$name.pid" ]]; then
       pid="$(cat "$stack/$name.pid")"
       if kill -0 "$pid" 2>/dev/null; then
@@ -79,8 +84,8 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 stop_stack
 rm -rf "$stack"
-for port in "$pg_port" "$auth_port" "$sum_port"; do
-  port_in_use "$port" && die "127.0.0.1:$port is in use; set TOLLGATE_STACK_PG_PORT / _AUTH_PORT / _SUM_PORT"
+for port in "$pg_port" "$auth_port" "$sum_port" "$smtp_port"; do
+  port_in_use "$port" && die "127.0.0.1:$port is in use; set TOLLGATE_STACK_PG_PORT / _AUTH_PORT / _SUM_PORT / _SMTP_PORT"
 done
 mkdir -p "$stack/pg"
 chmod 700 "$stack"
@@ -107,6 +112,22 @@ as_pg "$pg_bin/pg_ctl" -D "$stack/pg/data" -l "$stack/pg/server.log" -w \
   || die "PostgreSQL did not start: see .stack/pg/server.log"
 as_pg "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres tollgate
 
+wait_for_line() {  # FILE PATTERN WHAT
+  for _ in $(seq 300); do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  tail -5 "$1" >&2
+  die "$3 did not come up: see ${1#$root/}"
+}
+
+say "SMTP server on 127.0.0.1:$smtp_port (mail kept in .stack/mail)"
+mkdir -p "$stack/mail"
+/usr/bin/python3 "$root/tests/support/smtp_sink.py" --dir "$stack/mail" --port "$smtp_port" \
+  --max-lifetime 604800 >"$stack/smtp.log" 2>&1 &
+echo $! >"$stack/smtp.pid"
+wait_for_line "$stack/smtp.log" "listening on port" "the SMTP server"
+
 say "auth_service on 127.0.0.1:$auth_port"
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$stack/signing-key.pem" 2>/dev/null
 chmod 600 "$stack/signing-key.pem"
@@ -117,17 +138,10 @@ AUTH_DATABASE_URL="postgresql://postgres@127.0.0.1:$pg_port/tollgate" \
 AUTH_SIGNING_KEYS="$stack/signing-key.pem" \
 AUTH_BOOTSTRAP_ADMIN_EMAIL="admin@example.com" \
 AUTH_BOOTSTRAP_ADMIN_PASSWORD="$admin_password" \
+AUTH_SMTP_URL="smtp://127.0.0.1:$smtp_port" \
+AUTH_MAIL_FROM="no-reply@tollgate.local" \
   "$auth_bin" >"$stack/auth.log" 2>&1 &
 echo $! >"$stack/auth.pid"
-
-wait_for_line() {  # FILE PATTERN WHAT
-  for _ in $(seq 300); do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  tail -5 "$1" >&2
-  die "$3 did not come up: see ${1#$root/}"
-}
 wait_for_line "$stack/auth.log" "listening on port" auth_service
 
 say "sum_service on 127.0.0.1:$sum_port (keys from grpc://127.0.0.1:$auth_port)"
@@ -152,10 +166,37 @@ demo sum-stream 1 2 3 4 5
 say "the user may not read the usage table (role admin needed)"
 expect_failure usage
 
+# The code (a line of its own starting with PREFIX) in the newest mail to
+# ADDRESS, waiting up to 10 s for one.
+mailed_code() {  # ADDRESS PREFIX
+  for _ in $(seq 100); do
+    for mail in $(ls -r "$stack/mail"/*.eml 2>/dev/null); do
+      grep -qx "$1" "${mail%.eml}.envelope" 2>/dev/null || continue
+      code="$(tr -d '\r' <"$mail" | grep -m1 "^$2" || true)"
+      [[ -n "$code" ]] && { echo "$code"; return 0; }
+    done
+    sleep 0.1
+  done
+  die "no mail with a $2 code reached $1: see .stack/auth.log"
+}
+
+say "the user verifies its email with the code that came by mail (.stack/mail)"
+demo me
+demo email verify-request
+demo email verify "$(mailed_code demo@example.com tge_)"
+
+say "a forgotten password: a reset code by mail, then the new password"
+demo password reset-request demo@example.com
+TOLLGATE_NEW_PASSWORD="a brand new demo password" \
+  demo password reset "$(mailed_code demo@example.com tgp_)"
+expect_failure refresh   # the reset ended every session of the account
+TOLLGATE_PASSWORD="a brand new demo password" demo login demo@example.com
+
 say "the bootstrap admin may"
 TOLLGATE_TOKEN_FILE="$stack/admin-tokens.json" TOLLGATE_PASSWORD="$admin_password" \
   demo login admin@example.com
 TOLLGATE_TOKEN_FILE="$stack/admin-tokens.json" demo usage
+TOLLGATE_TOKEN_FILE="$stack/admin-tokens.json" demo users list --all
 
 if ((demo_only)); then exit 0; fi
 
@@ -163,12 +204,13 @@ say "the stack is running"
 cat <<INFO
   AuthService  127.0.0.1:$auth_port   log: .stack/auth.log
   SumService   127.0.0.1:$sum_port   log: .stack/sum.log
+  SMTP server  127.0.0.1:$smtp_port    mail: .stack/mail/*.eml
   PostgreSQL   postgresql://postgres@127.0.0.1:$pg_port/tollgate
   admin        admin@example.com, password in .stack/admin-password
 
   Try the CLI in another shell:
     export TOLLGATE_AUTH_ADDR=127.0.0.1:$auth_port TOLLGATE_SUM_ADDR=127.0.0.1:$sum_port
-    $cli_bin login demo@example.com      # password: demo password 2026
+    $cli_bin login demo@example.com      # password: a brand new demo password
     $cli_bin sum 20 22
 
   Ctrl-C stops the services and PostgreSQL.
