@@ -46,13 +46,16 @@ absl::StatusOr<v1::AuthResponse> SessionService::Register(const v1::RegisterRequ
                std::string(TrimWhitespace(request.last_name())),
                *std::move(hash),
                {"user"}};
+  auto fresh = deps_.pairs->NewRefreshToken();
+  if (!fresh.ok()) return fresh.status();
   const int64_t now = deps_.clock->NowUnixSeconds();
-  auto created = deps_.users->CreateUser(user, now);
+  auto created = deps_.users->CreateUser(user, fresh->session, now);
   if (created.status().code() == absl::StatusCode::kAlreadyExists) {
     return absl::AlreadyExistsError("email: an account with this email already exists");
   }
   if (!created.ok()) return created.status();
-  return StartSession(*created, now);
+  return deps_.pairs->Respond(created->user, std::move(fresh->token), created->refresh_expires_at,
+                              now);
 }
 
 absl::Status SessionService::LoginFailed(const LoginAttemptKey& attempt, int64_t now) {

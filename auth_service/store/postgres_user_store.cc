@@ -88,14 +88,17 @@ std::vector<std::pair<std::string, std::string>> PostgresUserStore::PreparedStat
 
 PostgresUserStore::PostgresUserStore(PostgresPool& pool) : pool_(pool) {}
 
-absl::StatusOr<UserRecord> PostgresUserStore::CreateUser(const NewUser& user, int64_t now) {
-  return pool_.Run<UserRecord>([&](pqxx::connection& conn) -> absl::StatusOr<UserRecord> {
+absl::StatusOr<CreatedUser> PostgresUserStore::CreateUser(const NewUser& user,
+                                                          const NewSession& session, int64_t now) {
+  return pool_.Run<CreatedUser>([&](pqxx::connection& conn) -> absl::StatusOr<CreatedUser> {
     pqxx::work txn(conn);
     const pqxx::row row =
         txn.exec_prepared1("create_user", user.email, user.email_key, user.first_name,
                            user.last_name, user.password_hash, TextArrayParameter(user.roles), now);
+    CreatedUser created{UserFromRow(row), 0};
+    created.refresh_expires_at = StartSessionIn(txn, created.user.id, session, now);
     txn.commit();
-    return UserFromRow(row);
+    return created;
   });
 }
 

@@ -18,7 +18,8 @@ class PostgresUserStore final : public UserStore {
 
   static std::vector<std::pair<std::string, std::string>> PreparedStatements();
 
-  absl::StatusOr<UserRecord> CreateUser(const NewUser& user, int64_t now) override;
+  absl::StatusOr<CreatedUser> CreateUser(const NewUser& user, const NewSession& session,
+                                         int64_t now) override;
   absl::StatusOr<UserRecord> UpsertAdmin(const NewUser& user, int64_t now) override;
   absl::StatusOr<std::optional<UserRecord>> FindByEmailKey(const std::string& email_key) override;
   absl::StatusOr<UserRecord> FindById(const std::string& user_id) override;

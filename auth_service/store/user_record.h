@@ -55,4 +55,10 @@ struct NewSession {
   RefreshLifetimes lifetimes;
 };
 
+// A new account and the first refresh token of its first session.
+struct CreatedUser {
+  UserRecord user;
+  int64_t refresh_expires_at = 0;
+};
+
 }  // namespace tollgate::auth

@@ -37,8 +37,11 @@ class UserStore {
  public:
   virtual ~UserStore() = default;
 
-  [[nodiscard]] virtual absl::StatusOr<UserRecord> CreateUser(const NewUser& user,
-                                                              int64_t now) = 0;
+  // Creates the account and starts its first login session, in one
+  // transaction (Register logs the new account in).
+  [[nodiscard]] virtual absl::StatusOr<CreatedUser> CreateUser(const NewUser& user,
+                                                               const NewSession& session,
+                                                               int64_t now) = 0;
   // Creates the account, or promotes an existing one to admin (and resets
   // its password and reactivates it), for AUTH_BOOTSTRAP_ADMIN_*.
   [[nodiscard]] virtual absl::StatusOr<UserRecord> UpsertAdmin(const NewUser& user,

@@ -51,6 +51,7 @@ namespace tollgate::testing {
 
 // The store vocabulary, spelled short in this header.
 using auth::CodeHolder;
+using auth::CreatedUser;
 using auth::CodeKind;
 using auth::IssuedCode;
 using auth::LoginAttemptKey;
@@ -291,7 +292,8 @@ class InMemoryUserStore final : public UserStore {
  public:
   explicit InMemoryUserStore(FakeDatabase& db) : db_(db) {}
 
-  absl::StatusOr<UserRecord> CreateUser(const NewUser& user, int64_t now) override {
+  absl::StatusOr<CreatedUser> CreateUser(const NewUser& user, const NewSession& session,
+                                         int64_t now) override {
     std::lock_guard<std::mutex> lock(db_.mutex_);
     if (auto status = db_.Enter(); !status.ok()) return status;
     if (db_.FindByKey(user.email_key) != nullptr) {
@@ -299,7 +301,8 @@ class InMemoryUserStore final : public UserStore {
     }
     UserRecord record = db_.InsertUser(user, now);
     db_.users_[record.id] = record;
-    return record;
+    const int64_t expires_at = db_.StartSessionLocked(record.id, session, now);
+    return CreatedUser{record, expires_at};
   }
 
   absl::StatusOr<UserRecord> UpsertAdmin(const NewUser& user, int64_t now) override {
