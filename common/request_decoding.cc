@@ -8,6 +8,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -84,6 +85,23 @@ bool TakesRequestMessage(const RpcServiceMethod& method) {
          method.method_type() == RpcMethod::SERVER_STREAMING;
 }
 
+// ---- The read mark ----
+
+// One unknown fixed64 field, number 2^29 - 1 (the largest), whose value is
+// drawn once per process: a client cannot guess it, so no message it sends
+// can leave a failed decode looking like the mark. Proto3 and proto2
+// messages keep unknown fields, and serialize them back byte for byte.
+const std::string& ReadMark() {
+  static const std::string* const mark = [] {
+    std::random_device random;
+    uint64_t value = (uint64_t{random()} << 32) | random();
+    auto* bytes = new std::string("\xf9\xff\xff\xff\x0f", 5);  // tag: field 2^29-1, fixed64
+    for (int i = 0; i < 8; ++i) bytes->push_back(static_cast<char>(value >> (8 * i)));
+    return bytes;
+  }();
+  return *mark;
+}
+
 // ---- The protobuf log filter ----
 
 constexpr char kUtf8ParseError[] = "contains invalid UTF-8 data when parsing a protocol buffer";
@@ -121,6 +139,20 @@ void AnswerUndecodableRequests(grpc::Service& service) {
 }
 
 uint64_t UndecodableRequestsTotal() { return undecodable_requests.load(std::memory_order_relaxed); }
+
+void MarkUnread(google::protobuf::MessageLite& request) {
+  request.ParsePartialFromString(ReadMark());  // clears, then holds the mark alone
+}
+
+bool ReadFailedToDecode(const google::protobuf::MessageLite& request) {
+  // A decode attempt cleared the message first; no attempt left the mark.
+  return request.SerializePartialAsString() != ReadMark();
+}
+
+grpc::Status CountUndecodableRequest() {
+  undecodable_requests.fetch_add(1, std::memory_order_relaxed);
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, kUndecodableRequestMessage);
+}
 
 void InstallProtobufLogFilter() {
   static std::once_flag once;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "common/request_decoding.h"
+
 namespace tollgate::sum {
 namespace {
 
@@ -11,8 +13,10 @@ grpc::Status OutOfRange() {
 }
 
 // Client streaming: the guard runs before the first read, so a refused call
-// never consumes the client's stream.
-class SumStreamReactor final : public grpc::ServerReadReactor<v1::SumStreamRequest> {
+// never consumes the client's stream. A message that does not decode ends
+// the call with INVALID_ARGUMENT in DecodeCheckingReadReactor, before this
+// reactor could take it for the end of the stream: no partial sum, no usage.
+class SumStreamReactor final : public DecodeCheckingReadReactor<v1::SumStreamRequest> {
  public:
   SumStreamReactor(SumServiceImpl& service, const Admission& admission, v1::SumResponse* response)
       : service_(service), response_(response) {
@@ -24,7 +28,7 @@ class SumStreamReactor final : public grpc::ServerReadReactor<v1::SumStreamReque
     StartRead(&request_);
   }
 
-  void OnReadDone(bool ok) override {
+  void OnCheckedReadDone(bool ok) override {
     if (!ok) {  // the client half-closed: the sum is complete
       service_.CountCall(subject_);
       response_->set_result(sum_);

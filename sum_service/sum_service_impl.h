@@ -20,7 +20,9 @@ namespace tollgate::sum {
 // access rule of each method lives in sum.proto, not here.
 //
 // Sum and SumStream answer OUT_OF_RANGE when the result leaves int64, and
-// count one call for the caller's subject; GetUsage lists those counts.
+// count one call for the caller's subject; GetUsage lists those counts. A
+// SumStream message that does not decode ends the call with INVALID_ARGUMENT
+// "request could not be decoded" (request_decoding.h), not counted as usage.
 class SumServiceImpl final : public v1::SumService::CallbackService {
  public:
   using AdmissionLookup = std::function<Admission(const grpc::ServerContextBase*)>;

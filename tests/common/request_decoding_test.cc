@@ -5,6 +5,8 @@
 // not be decoded" on both the interceptor path and the admitted fast path
 // (no interceptor), never reaches the method, is counted once, and writes
 // nothing to stderr; a refused call keeps its refusal whatever its body.
+// The read mark of streaming reactors (MarkUnread, ReadFailedToDecode) on
+// gRPC's own decoding; SumServerTest runs it end to end on SumStream.
 #include "common/request_decoding.h"
 
 #include <google/protobuf/stubs/logging.h>
@@ -314,6 +316,43 @@ TEST_F(RequestDecodingTest, ProtobufLogFilterForwardsOtherMessages) {
   const std::string text = capture.Text();
   EXPECT_EQ(text.find("invalid UTF-8"), std::string::npos) << text;
   EXPECT_NE(text.find("an unrelated protobuf warning"), std::string::npos) << text;
+}
+
+// The read mark of client-streaming and bidi reactors, through gRPC's own
+// decoding (SerializationTraits, as CallOpRecvMessage uses it): a message
+// that came and failed to decode, whatever the failure, removes the mark;
+// no message leaves it; a decoded message replaces it.
+TEST(RequestDecodingReadMarkTest, TellsAFailedDecodeFromNoMessage) {
+  InstallProtobufLogFilter();  // the invalid UTF-8 case would log otherwise
+  auto decode = [](const std::string& body, TextRequest* request) {
+    grpc::Slice slice(body);
+    grpc::ByteBuffer buffer(&slice, 1);
+    return grpc::SerializationTraits<TextRequest>::Deserialize(&buffer, request);
+  };
+  // A client that sends the mark's tag and some value, then garbage.
+  const std::string mark_like = std::string("\xf9\xff\xff\xff\x0f", 5) + std::string(8, 'x') + kGarbage;
+  for (const std::string& body : {kInvalidUtf8, kGarbage, kTruncatedVarint, mark_like}) {
+    TextRequest request;
+    request.set_text("left over from the previous message");
+    MarkUnread(request);
+    EXPECT_FALSE(ReadFailedToDecode(request));  // as at the half-close: nothing decoded
+    EXPECT_FALSE(decode(body, &request).ok());
+    EXPECT_TRUE(ReadFailedToDecode(request));
+  }
+  TextRequest request;
+  MarkUnread(request);
+  ASSERT_TRUE(decode(std::string("\x0a\x02ok", 4), &request).ok());
+  EXPECT_EQ(request.text(), "ok");
+  EXPECT_EQ(request.ByteSizeLong(), 4u);  // the mark is gone
+}
+
+// CountUndecodableRequest counts once per call and gives the exact status.
+TEST(RequestDecodingReadMarkTest, CountUndecodableRequestCountsAndAnswers) {
+  const uint64_t before = UndecodableRequestsTotal();
+  grpc::Status status = CountUndecodableRequest();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "request could not be decoded");
+  EXPECT_EQ(UndecodableRequestsTotal(), before + 1);
 }
 
 }  // namespace

@@ -3,7 +3,8 @@
 // gRPC server on 127.0.0.1:0 with a real client. Every refusal of SPEC
 // section 3 that the interceptor can give, with its exact code, message and
 // trailer; that a refused call never reaches business logic and carries no
-// response message; streaming; overflow; usage.
+// response message; streaming; overflow; usage; undecodable requests,
+// unary and in a client stream (raw bodies through a generic stub).
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/support/client_interceptor.h>
@@ -12,6 +13,7 @@
 #include <atomic>
 #include <future>
 #include <limits>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -163,6 +165,86 @@ class SumServerTest : public ::testing::Test {
       *www_authenticate = it == trailers.end() ? "" : std::string(it->second.data(), it->second.size());
     }
     return status.get();
+  }
+
+  // What a raw SumStream call ended with.
+  struct RawStreamResult {
+    grpc::Status status;
+    int writes_accepted = 0;  // writes the transport took (before the server ended the call)
+    bool got_response = false;
+    int64_t result = 0;  // SumResponse.result when got_response
+  };
+
+  // SumStream with raw message bodies (a generic client-streaming call on a
+  // CompletionQueue), so a message can be anything; half-closes after the
+  // last body, then reads the response and the status.
+  RawStreamResult RawSumStream(const std::string& authorization, const std::vector<std::string>& bodies) {
+    RawStreamResult result;
+    grpc::GenericStub generic(channel_);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    if (!authorization.empty()) context.AddMetadata("authorization", authorization);
+    grpc::CompletionQueue cq;
+    auto await = [&cq](intptr_t expected) {
+      void* tag = nullptr;
+      bool ok = false;
+      const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(10);
+      if (cq.AsyncNext(&tag, &ok, deadline) != grpc::CompletionQueue::GOT_EVENT) {
+        ADD_FAILURE() << "no completion for step " << expected;
+        return false;
+      }
+      EXPECT_EQ(reinterpret_cast<intptr_t>(tag), expected);
+      return ok;
+    };
+    auto call = generic.PrepareCall(&context, "/tollgate.sum.v1.SumService/SumStream", &cq);
+    call->StartCall(reinterpret_cast<void*>(1));
+    bool open = await(1);
+    for (const std::string& body : bodies) {
+      if (!open) break;
+      grpc::Slice slice(body);
+      grpc::ByteBuffer message(&slice, 1);
+      call->Write(message, reinterpret_cast<void*>(2));
+      open = await(2);
+      if (open) ++result.writes_accepted;
+    }
+    if (open) {
+      call->WritesDone(reinterpret_cast<void*>(3));
+      await(3);
+    }
+    grpc::ByteBuffer response;
+    call->Read(&response, reinterpret_cast<void*>(4));
+    if (await(4)) {
+      result.got_response = true;
+      std::vector<grpc::Slice> slices;
+      EXPECT_TRUE(response.Dump(&slices).ok());
+      std::string bytes;
+      for (const grpc::Slice& slice : slices) {
+        bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+      }
+      v1::SumResponse decoded;
+      EXPECT_TRUE(decoded.ParseFromString(bytes));
+      result.result = decoded.result();
+    }
+    call->Finish(&result.status, reinterpret_cast<void*>(5));
+    await(5);
+    cq.Shutdown();
+    void* tag;
+    bool ok;
+    while (cq.Next(&tag, &ok)) {
+    }
+    return result;
+  }
+
+  // GetUsage as admin: subject -> calls.
+  std::map<std::string, int64_t> Usage() {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + Mint({"admin"}, clock_.NowUnixSeconds(), "root"));
+    v1::GetUsageResponse response;
+    grpc::Status status = stub_->GetUsage(&context, v1::GetUsageRequest(), &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::map<std::string, int64_t> usage;
+    for (const v1::Usage& row : response.usage()) usage[row.subject()] = row.calls();
+    return usage;
   }
 
   FakeClock clock_;
@@ -437,6 +519,69 @@ TEST_F(SumServerTest, UndecodableSumRequestWithoutATokenIsUnauthenticated) {
   EXPECT_EQ(status.error_message(), kMissingMessage);
   EXPECT_EQ(challenge,
             std::string("Bearer error=\"invalid_token\", error_description=\"") + kMissingMessage + "\"");
+  EXPECT_EQ(UndecodableRequestsTotal(), counted_before);
+  EXPECT_EQ(server_->service().admitted_calls(), 0);
+}
+
+// SumStreamRequest{value: v} as the client would encode it.
+std::string ValueMessage(int64_t value) {
+  v1::SumStreamRequest request;
+  request.set_value(value);
+  return request.SerializeAsString();
+}
+
+// SPEC section 3 for client streaming: a message in the stream that does not
+// decode ends the call with exactly INVALID_ARGUMENT "request could not be
+// decoded", counted once, with no response message (not the partial sum
+// with OK), and is not usage. The messages after it are not read.
+TEST_F(SumServerTest, UndecodableMessageInSumStreamIsInvalidArgument) {
+  const uint64_t counted_before = UndecodableRequestsTotal();
+  RawStreamResult result = RawSumStream(
+      "Bearer " + UserToken(), {ValueMessage(1), ValueMessage(2), std::string("\xff\xff\xff", 3), ValueMessage(4)});
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << result.status.error_message();
+  EXPECT_EQ(result.status.error_message(), "request could not be decoded");
+  EXPECT_FALSE(result.got_response) << "response result " << result.result;
+  EXPECT_EQ(received_messages_.load(), 0);
+  EXPECT_EQ(UndecodableRequestsTotal(), counted_before + 1);
+  EXPECT_EQ(server_->service().admitted_calls(), 1);  // the guard passed; the sum was not counted
+  EXPECT_EQ(Usage(), (std::map<std::string, int64_t>{}));
+}
+
+// The undecodable message is the last one before the half-close: still not a
+// clean end of the stream.
+TEST_F(SumServerTest, UndecodableLastMessageOfSumStreamIsInvalidArgument) {
+  const uint64_t counted_before = UndecodableRequestsTotal();
+  RawStreamResult result =
+      RawSumStream("Bearer " + UserToken(), {ValueMessage(1), std::string("\x08\x80", 2)});
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << result.status.error_message();
+  EXPECT_EQ(result.status.error_message(), "request could not be decoded");
+  EXPECT_FALSE(result.got_response);
+  EXPECT_EQ(UndecodableRequestsTotal(), counted_before + 1);
+  EXPECT_EQ(Usage(), (std::map<std::string, int64_t>{}));
+}
+
+// The same raw client with well-formed messages gets the sum, counted as
+// usage and not as undecodable; an empty message is value 0.
+TEST_F(SumServerTest, RawSumStreamOfWellFormedMessagesSums) {
+  const uint64_t counted_before = UndecodableRequestsTotal();
+  RawStreamResult result =
+      RawSumStream("Bearer " + UserToken(), {ValueMessage(1), ValueMessage(2), std::string(), ValueMessage(4)});
+  ASSERT_TRUE(result.status.ok()) << result.status.error_message();
+  EXPECT_EQ(result.writes_accepted, 4);
+  EXPECT_TRUE(result.got_response);
+  EXPECT_EQ(result.result, 7);
+  EXPECT_EQ(UndecodableRequestsTotal(), counted_before);
+  EXPECT_EQ(Usage(), (std::map<std::string, int64_t>{{"user-1", 1}}));
+}
+
+// Auth wins on a stream too: without a token the garbage gets the refusal
+// and is not counted as undecodable.
+TEST_F(SumServerTest, UndecodableSumStreamWithoutATokenIsUnauthenticated) {
+  const uint64_t counted_before = UndecodableRequestsTotal();
+  RawStreamResult result = RawSumStream("", {std::string("\xff\xff\xff", 3)});
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(result.status.error_message(), kMissingMessage);
+  EXPECT_FALSE(result.got_response);
   EXPECT_EQ(UndecodableRequestsTotal(), counted_before);
   EXPECT_EQ(server_->service().admitted_calls(), 0);
 }
