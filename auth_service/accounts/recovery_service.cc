@@ -20,16 +20,20 @@ absl::StatusOr<DeferredWork> RecoveryService::RequestPasswordReset(
   if (!found.ok()) return found.status();
   // Unknown and deactivated accounts get the same OK and no mail.
   if (!found->has_value() || !(*found)->is_active) return DeferredWork();
-  const UserRecord& user = **found;
-  const int64_t now = deps_.clock->NowUnixSeconds();
-  auto code = MintCode(CodeKind::kPasswordReset, user.email, now, deps_.reset_ttl_seconds,
-                       *deps_.random);
-  if (!code.ok()) return code.status();
-  return DeferredWork([this, user_id = user.id, stored = code->stored,
-                       mail = PasswordResetMail(user.email, code->code, deps_.reset_ttl_seconds,
-                                                deps_.mail_link_base),
-                       now] {
-    if (absl::Status status = deps_.codes->IssueCode(user_id, stored, {mail}, now); !status.ok()) {
+  // Everything a known account costs more than an unknown one (the code,
+  // the mail, the write) happens after the reply.
+  return DeferredWork([this, user_id = (*found)->id, email = (*found)->email] {
+    const int64_t now = deps_.clock->NowUnixSeconds();
+    absl::Status status = [&]() -> absl::Status {
+      auto code =
+          MintCode(CodeKind::kPasswordReset, email, now, deps_.reset_ttl_seconds, *deps_.random);
+      if (!code.ok()) return code.status();
+      return deps_.codes->IssueCode(
+          user_id, code->stored,
+          {PasswordResetMail(email, code->code, deps_.reset_ttl_seconds, deps_.mail_link_base)},
+          now);
+    }();
+    if (!status.ok()) {
       std::cerr << "auth: password reset for user " << user_id
                 << " not queued: " << status.message() << "\n";
       return;
