@@ -33,7 +33,7 @@ constexpr int64_t kOneYear = 365 * kOneDay;
 constexpr size_t kMinSecretKeyBytes = 32;
 
 constexpr Setting kListen{"listen", "AUTH_LISTEN", "0.0.0.0:50051", "",
-                          "gRPC listen address (host:port)"};
+                          "gRPC listen address (host:port or unix:path)"};
 constexpr Setting kDatabaseUrl{"database-url", "AUTH_DATABASE_URL", "", "required",
                                "libpq connection URI (postgresql://user:pass@host/db)"};
 constexpr Setting kSigningKeys{
@@ -41,11 +41,12 @@ constexpr Setting kSigningKeys{
     "comma-separated PEM private key files; the first signs, all are published; "
     "the key type picks ES256 / EdDSA / RS256"};
 constexpr Setting kJwtSecretKey{"jwt-secret-key", "JWT_SECRET_KEY", "", "unset",
-                                "HS256 shared secret, at least 32 bytes (prefer the variable)"};
+                                "HS256 shared secret, at least 32 bytes; never published "
+                                "(prefer the variable)"};
 constexpr Setting kTokenIssuer{"token-issuer", "TOKEN_ISSUER", "tollgate", "",
-                               "`iss` issued and required"};
+                               "`iss` that AuthService issues and every verifier requires"};
 constexpr Setting kTokenAudience{"token-audience", "TOKEN_AUDIENCE", "tollgate", "",
-                                 "`aud` issued and required"};
+                                 "`aud` that AuthService issues and every verifier requires"};
 constexpr Setting kTokenLeeway{"token-leeway", "TOKEN_LEEWAY", "30", "",
                                "clock leeway, seconds [0, 300]"};
 constexpr Setting kAccessTtl{"access-ttl", "AUTH_ACCESS_TTL", "900", "",
@@ -61,7 +62,9 @@ constexpr Setting kSessionPurgeInterval{
     "how often ended sessions (a day past expiry or revocation) are deleted, seconds "
     "[0 = never, 86400]"};
 constexpr Setting kBootstrapAdminEmail{"bootstrap-admin-email", "AUTH_BOOTSTRAP_ADMIN_EMAIL", "",
-                                       "unset", "first admin: created or promoted at start-up"};
+                                       "unset",
+                                       "first admin: created or promoted at start-up (set with "
+                                       "its password, or neither)"};
 constexpr Setting kBootstrapAdminPassword{"bootstrap-admin-password",
                                           "AUTH_BOOTSTRAP_ADMIN_PASSWORD", "", "unset",
                                           "first admin's password (prefer the variable)"};
@@ -89,14 +92,15 @@ constexpr Setting kTrustedProxies{
     "trusted-proxies", "AUTH_TRUSTED_PROXIES", "", "unset",
     "comma-separated addresses or CIDR ranges whose x-forwarded-for names the client"};
 constexpr Setting kSmtpUrl{"smtp-url", "AUTH_SMTP_URL", "", "unset: mail waits in the outbox",
-                           "smtp://host:port or smtps://host:port, optional ?starttls=required"};
+                           "smtp://host:port or smtps://host:port, optional ?starttls=required; "
+                           "the user and password may be in the URL"};
 constexpr Setting kSmtpUser{"smtp-user", "AUTH_SMTP_USER", "", "unset",
                             "SMTP user, when not in AUTH_SMTP_URL"};
 constexpr Setting kSmtpPassword{"smtp-password", "AUTH_SMTP_PASSWORD", "", "unset",
                                 "SMTP password (prefer the variable)"};
 constexpr Setting kMailFrom{"mail-from", "AUTH_MAIL_FROM", "tollgate@localhost", "",
-                            "sender address of account mail"};
-constexpr Setting kMailLinkBase{"mail-link-base", "AUTH_MAIL_LINK_BASE", "", "unset",
+                            "sender address of account mail (also the Message-ID domain)"};
+constexpr Setting kMailLinkBase{"mail-link-base", "AUTH_MAIL_LINK_BASE", "", "unset: no link",
                                 "prefix of the link put in mails before the code"};
 constexpr Setting kMailPollInterval{
     "mail-poll-interval", "AUTH_MAIL_POLL_INTERVAL", "5", "",
@@ -136,6 +140,8 @@ std::string AuthConfig::HelpText() {
       "\n",
       HelpTable(kSettings));
 }
+
+std::span<const config::Setting* const> AuthConfig::Settings() { return kSettings; }
 
 absl::StatusOr<AuthConfig> AuthConfig::FromFlagsAndEnv(int argc, char** argv) {
   return FromFlagsAndEnv(argc, argv, ProcessEnv);

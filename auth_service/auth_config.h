@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,10 @@ struct AuthConfig {
 
   // Usage plus one row per setting: flag, variable, default, meaning.
   static std::string HelpText();
+
+  // Every setting, in --help's order; the README's "Configuration" table is
+  // generated from these (config::MarkdownTable, scripts/config_table.sh).
+  static std::span<const config::Setting* const> Settings();
 
   // Reads argv[1..argc) and the process environment. INVALID_ARGUMENT with a
   // one-line reason naming the flag and variable for an unknown flag, a

@@ -24,17 +24,18 @@ using config::Setting;
 constexpr size_t kMinSecretKeyBytes = 32;
 
 constexpr Setting kListen{"listen", "SUM_LISTEN", "0.0.0.0:50052", "",
-                          "gRPC listen address (host:port)"};
+                          "gRPC listen address (host:port or unix:path)"};
 constexpr Setting kKeysSource{"keys-source", "SUM_KEYS_SOURCE", "",
                               "required unless JWT_SECRET_KEY",
                               "verification keys: grpc://host:port (AuthService GetJwks) or "
-                              "file:/path/jwks.json"};
+                              "file:/path/jwks.json (file:///path also accepted)"};
 constexpr Setting kJwtSecretKey{"jwt-secret-key", "JWT_SECRET_KEY", "", "unset",
-                                "HS256 shared secret, at least 32 bytes (prefer the variable)"};
+                                "HS256 shared secret, at least 32 bytes; never published "
+                                "(prefer the variable)"};
 constexpr Setting kTokenIssuer{"token-issuer", "TOKEN_ISSUER", "tollgate", "",
-                               "`iss` required in access tokens"};
+                               "`iss` that AuthService issues and every verifier requires"};
 constexpr Setting kTokenAudience{"token-audience", "TOKEN_AUDIENCE", "tollgate", "",
-                                 "`aud` required in access tokens"};
+                                 "`aud` that AuthService issues and every verifier requires"};
 constexpr Setting kTokenLeeway{"token-leeway", "TOKEN_LEEWAY", "30", "",
                                "clock leeway, seconds [0, 300]"};
 constexpr Setting kHttpListen{"http-listen", "SUM_HTTP_LISTEN", "", "off",
@@ -69,6 +70,8 @@ std::string SumConfig::HelpText() {
       "\n",
       HelpTable(kSettings));
 }
+
+std::span<const config::Setting* const> SumConfig::Settings() { return kSettings; }
 
 absl::StatusOr<SumConfig> SumConfig::FromFlagsAndEnv(int argc, char** argv) {
   return FromFlagsAndEnv(argc, argv, ProcessEnv);

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 
 namespace tollgate::config {
 
@@ -112,6 +115,54 @@ std::string HelpTable(std::span<const Setting* const> settings) {
     absl::string_view shown =
         setting->default_shown.empty() ? setting->default_value : setting->default_shown;
     table += row(absl::StrCat("--", setting->flag), setting->env, shown, setting->meaning);
+  }
+  return table;
+}
+
+namespace {
+
+bool SameSetting(const Setting& a, const Setting& b) {
+  return a.env == b.env && a.flag == b.flag && a.default_value == b.default_value &&
+         a.default_shown == b.default_shown && a.meaning == b.meaning;
+}
+
+// A table cell: a '|' would end the cell early.
+std::string Cell(absl::string_view text) { return absl::StrReplaceAll(text, {{"|", "\\|"}}); }
+
+}  // namespace
+
+std::string MarkdownTable(std::span<const ServiceSettings> services) {
+  struct Row {
+    const Setting* setting;
+    std::vector<absl::string_view> services;
+  };
+  std::vector<Row> rows;
+  for (const ServiceSettings& service : services) {
+    for (const Setting* setting : service.settings) {
+      auto same = std::find_if(rows.begin(), rows.end(),
+                               [&](const Row& row) { return SameSetting(*row.setting, *setting); });
+      if (same != rows.end()) {
+        same->services.push_back(service.service);
+      } else {
+        rows.push_back(Row{setting, {service.service}});
+      }
+    }
+  }
+
+  std::string table =
+      "| variable | flag | service | meaning | default |\n"
+      "|---|---|---|---|---|\n";
+  for (const Row& row : rows) {
+    const Setting& setting = *row.setting;
+    std::string service = row.services.size() == 2 && services.size() == 2
+                              ? "both"
+                              : absl::StrJoin(row.services, ", ");
+    std::string shown = !setting.default_shown.empty() ? std::string(setting.default_shown)
+                        : setting.default_value.empty()
+                            ? std::string("unset")
+                            : absl::StrCat("`", setting.default_value, "`");
+    absl::StrAppend(&table, "| `", setting.env, "` | `--", setting.flag, "` | ", service, " | ",
+                    Cell(setting.meaning), " | ", Cell(shown), " |\n");
   }
   return table;
 }

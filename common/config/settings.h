@@ -67,4 +67,21 @@ absl::Status CheckListenAddress(const Setting& setting, const std::string& addre
 // --help's table: one row per setting (flag, variable, default, meaning).
 std::string HelpTable(std::span<const Setting* const> settings);
 
+// One service's settings under the name the Markdown table gives it.
+struct ServiceSettings {
+  absl::string_view service;  // "auth", "sum"
+  std::span<const Setting* const> settings;
+};
+
+// The README's "Configuration" table in Markdown, from the same settings as
+// --help: a header row (variable, flag, service, meaning, default), then one
+// row per setting, in the order of `services` and of each service's
+// settings. A setting that several services have alike (same variable,
+// flag, defaults and meaning) is one row, whose service column is "both"
+// when every one of two services has it, or else the services' names
+// joined by ", ". The default column is the literal default in backticks,
+// or `default_shown` as written when there is one ("unset" when both are
+// empty). Ends with a newline.
+std::string MarkdownTable(std::span<const ServiceSettings> services);
+
 }  // namespace tollgate::config
