@@ -1,12 +1,11 @@
 #include "auth_service/accounts/recovery_service.h"
 
-#include <iostream>
-
 #include "auth_service/accounts/account_mail.h"
 #include "auth_service/accounts/email_address.h"
 #include "auth_service/accounts/one_time_codes.h"
 #include "auth_service/accounts/user_view.h"
 #include "auth_service/password/password_policy.h"
+#include "common/logging/logger.h"
 
 namespace tollgate::auth {
 
@@ -34,8 +33,8 @@ absl::StatusOr<DeferredWork> RecoveryService::RequestPasswordReset(
           now);
     }();
     if (!status.ok()) {
-      std::cerr << "auth: password reset for user " << user_id
-                << " not queued: " << status.message() << "\n";
+      logging::Error("password reset not queued",
+                     {{"user_id", user_id}, {"reason", std::string(status.message())}});
       return;
     }
     if (deps_.mail_queued) deps_.mail_queued();

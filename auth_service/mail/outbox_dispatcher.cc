@@ -1,8 +1,9 @@
 #include "auth_service/mail/outbox_dispatcher.h"
 
 #include <algorithm>
-#include <iostream>
 #include <utility>
+
+#include "common/logging/logger.h"
 
 namespace tollgate::auth {
 namespace {
@@ -75,14 +76,17 @@ absl::StatusOr<DrainResult> OutboxDispatcher::DrainOnce() {
     } else if (sent.code() == absl::StatusCode::kFailedPrecondition ||
                sent.code() == absl::StatusCode::kInvalidArgument ||
                row.attempts >= options_.max_attempts) {
-      std::cerr << "mail: outbox row " << row.id << " abandoned after attempt " << row.attempts
-                << ": " << Outcome(sent) << "\n";
+      logging::Warn("mail abandoned", {{"outbox_id", row.id},
+                                       {"attempts", row.attempts},
+                                       {"reason", Outcome(sent)}});
       marked = store_.MarkAbandoned(row.id, now, Outcome(sent));
       if (marked.ok()) ++result.abandoned;
     } else {
       const int64_t wait = BackoffSeconds(row.attempts);
-      std::cerr << "mail: outbox row " << row.id << " attempt " << row.attempts
-                << " failed, retry in " << wait << " s: " << Outcome(sent) << "\n";
+      logging::Warn("mail attempt failed", {{"outbox_id", row.id},
+                                            {"attempts", row.attempts},
+                                            {"retry_in_s", wait},
+                                            {"reason", Outcome(sent)}});
       marked = store_.MarkFailed(row.id, now, now + wait, Outcome(sent));
       if (marked.ok()) ++result.retried;
     }

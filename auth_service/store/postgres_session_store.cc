@@ -3,10 +3,10 @@
 #include <pqxx/pqxx>
 
 #include <algorithm>
-#include <iostream>
 
 #include "auth_service/store/janitor_batches.h"
 #include "auth_service/store/user_rows.h"
+#include "common/logging/logger.h"
 
 namespace tollgate::auth {
 namespace {
@@ -144,7 +144,7 @@ absl::StatusOr<RotatedSession> PostgresSessionStore::Rotate(const std::string& t
     // login session ends, including the legitimate newer token.
     txn.exec_prepared("revoke_family", family_id, now);
     txn.commit();
-    std::cerr << "auth: refresh token reuse detected; revoked session family " << family_id << "\n";
+    logging::Warn("refresh token reuse detected; session revoked", {{"family_id", family_id}});
     return InvalidRefreshToken();
   });
 }

@@ -2,12 +2,13 @@
 
 #include <pqxx/pqxx>
 
-#include <iostream>
+#include <algorithm>
 
 #include "auth_service/mail/outbox_store.h"
 #include "auth_service/store/postgres_one_time_code_store.h"
 #include "auth_service/store/postgres_session_store.h"
 #include "auth_service/store/user_rows.h"
+#include "common/logging/logger.h"
 
 namespace tollgate::auth {
 namespace {
@@ -274,9 +275,8 @@ absl::StatusOr<int64_t> PostgresUserStore::RekeyEmails(
         rekey.commit();
         ++changed;
       } catch (const pqxx::unique_violation&) {
-        std::cerr << "auth: email key of user " << row["id"].as<std::string>()
-                  << " collides with another account under rule " << rule_name
-                  << "; kept the old key\n";
+        logging::Warn("email key collides with another account; kept the old key",
+                      {{"user_id", row["id"].as<std::string>()}, {"rule", rule_name}});
       }
     }
     txn.exec_prepared("record_maintenance", rule_name, now);
