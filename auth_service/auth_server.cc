@@ -309,7 +309,14 @@ void AuthServer::PurgeRound(const std::function<bool()>& keep_going) {
 }
 
 void AuthServer::CheckHealth() {
-  const bool reachable = database_->Ping().ok();
+  const absl::Status ping = database_->Ping();
+  // RESOURCE_EXHAUSTED: every connection is busy. That is load, which the
+  // pool sheds itself; taking the replica out of its load balancer would
+  // only move the flood to the others. It says nothing about the database,
+  // so health stays as it was. Only UNAVAILABLE (cannot connect, connection
+  // lost, backing off) means the database is unreachable.
+  if (ping.code() == absl::StatusCode::kResourceExhausted) return;
+  const bool reachable = ping.code() != absl::StatusCode::kUnavailable;
   if (reachable != serving_ && !stopping_.load()) {
     serving_ = reachable;
     server_->GetHealthCheckService()->SetServingStatus(serving_);

@@ -74,7 +74,9 @@ class AuthServer final {
   absl::Status StartMailSender(const AuthConfig& config, const Clock& clock);
   // Starts the health watch and the janitor (the server must be running).
   void StartBackgroundTasks(const AuthConfig& config);
-  // One health check: NOT_SERVING while PostgreSQL is unreachable.
+  // One health check: NOT_SERVING while PostgreSQL is unreachable (Ping
+  // answers UNAVAILABLE), SERVING once it answers again; a busy pool
+  // (RESOURCE_EXHAUSTED) leaves the status as it is.
   void CheckHealth();
   // One janitor round: ended sessions, expired codes, idle failure counts,
   // sent mail.
