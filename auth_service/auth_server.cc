@@ -18,6 +18,7 @@
 #include "common/auth/access_policy.h"
 #include "common/auth/auth_interceptor.h"
 #include "common/request_decoding.h"
+#include "common/server_listen.h"
 #include "common/token/base64url.h"
 #include "common/token/jwk_set.h"
 
@@ -212,14 +213,13 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen_address, grpc::InsecureServerCredentials(),
-                           &server->port_);
+  AddListeningPort(builder, config.listen_address, config.reuse_port == 1, &server->port_);
   AnswerUndecodableRequests(*server->service_);
   builder.RegisterService(server->service_.get());
   InstallAuthInterceptor(builder, *server->authenticator_);
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {
-    return absl::UnavailableError("cannot listen on " + config.listen_address);
+    return absl::UnavailableError(ListenFailure(config.listen_address));
   }
   server->server_->GetHealthCheckService()->SetServingStatus(true);
   server->clock_ = &clock;

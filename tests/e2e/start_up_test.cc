@@ -1,0 +1,148 @@
+// The real binaries at start-up (issue 9 "Run it like a production
+// service"): a port already in use, an unreachable or wrong database, unix
+// listen addresses, --version. Each child's stderr is merged into its stdout
+// (through /bin/sh), so the tests read exactly what an operator sees.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "tests/support/child_process.h"
+#include "tests/support/free_port.h"
+#include "tests/support/postgres_suite.h"
+
+namespace tollgate {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using SteadyClock = std::chrono::steady_clock;
+using testing::ChildProcess;
+
+constexpr char kAuthServiceBinary[] = TOLLGATE_AUTH_SERVICE_BIN;
+constexpr char kSumServiceBinary[] = TOLLGATE_SUM_SERVICE_BIN;
+constexpr char kSecret[] = "start-up-test-secret-0123456789abcdef";
+
+// `binary args...` with stderr merged into stdout.
+absl::StatusOr<std::unique_ptr<ChildProcess>> StartMerged(const std::string& binary,
+                                                          const std::vector<std::string>& args,
+                                                          const std::vector<std::string>& env) {
+  std::vector<std::string> sh_args = {"-c", "exec \"$0\" \"$@\" 2>&1", binary};
+  sh_args.insert(sh_args.end(), args.begin(), args.end());
+  return ChildProcess::Start("/bin/sh", sh_args, env);
+}
+
+// Waits up to `timeout` for the child to exit by itself; its exit code, or
+// -1 if it still runs.
+int WaitForExit(ChildProcess& child, seconds timeout) {
+  const auto start = SteadyClock::now();
+  while (child.Running() && SteadyClock::now() - start < timeout) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  return child.ExitCode();
+}
+
+// The lines of `output`, without the empty last one.
+std::vector<std::string> Lines(const std::string& output) {
+  std::vector<std::string> lines = absl::StrSplit(output, '\n');
+  if (!lines.empty() && lines.back().empty()) lines.pop_back();
+  return lines;
+}
+
+std::vector<std::string> AuthEnv(const std::string& listen, const std::string& database_url) {
+  return {"AUTH_LISTEN=" + listen,           "AUTH_DATABASE_URL=" + database_url,
+          std::string("JWT_SECRET_KEY=") + kSecret, "AUTH_ARGON2_MEMORY_KIB=8192",
+          "AUTH_ARGON2_ITERATIONS=1",         "AUTH_SESSION_PURGE_INTERVAL=0"};
+}
+
+std::vector<std::string> SumEnv(const std::string& listen) {
+  return {"SUM_LISTEN=" + listen, std::string("JWT_SECRET_KEY=") + kSecret};
+}
+
+class AuthServiceStartUp : public testing::PostgresSuite {
+ protected:
+  void SetUp() override { ASSERT_NE(cluster_, nullptr) << start_status_; }
+};
+
+// --- A port already in use ---------------------------------------------------
+
+TEST_F(AuthServiceStartUp, SecondProcessOnAPortInUseExits1NamingTheAddress) {
+  auto first = StartMerged(kAuthServiceBinary, {}, AuthEnv("127.0.0.1:0", cluster_->url()));
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto port = (*first)->WaitForPort(seconds(60));
+  ASSERT_TRUE(port.ok()) << port.status();
+
+  const std::string address = "127.0.0.1:" + std::to_string(*port);
+  auto second = StartMerged(kAuthServiceBinary, {}, AuthEnv(address, cluster_->url()));
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(WaitForExit(**second, seconds(60)), 1) << (*second)->Output();
+  const std::vector<std::string> lines = Lines((*second)->Output());
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back(), "auth_service: cannot start: cannot listen on " + address +
+                              ": address in use")
+      << (*second)->Output();
+  EXPECT_TRUE((*first)->Running());
+  EXPECT_TRUE((*first)->Terminate().ok());
+  EXPECT_EQ((*first)->ExitCode(), 0);
+}
+
+TEST(SumServiceStartUp, SecondProcessOnAPortInUseExits1NamingTheAddress) {
+  auto first = StartMerged(kSumServiceBinary, {}, SumEnv("127.0.0.1:0"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto port = (*first)->WaitForPort(seconds(30));
+  ASSERT_TRUE(port.ok()) << port.status();
+
+  const std::string address = "127.0.0.1:" + std::to_string(*port);
+  auto second = StartMerged(kSumServiceBinary, {}, SumEnv(address));
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(WaitForExit(**second, seconds(30)), 1) << (*second)->Output();
+  const std::vector<std::string> lines = Lines((*second)->Output());
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back(),
+            "sum_service: cannot start: cannot listen on " + address + ": address in use")
+      << (*second)->Output();
+  EXPECT_TRUE((*first)->Running());
+  EXPECT_TRUE((*first)->Terminate().ok());
+  EXPECT_EQ((*first)->ExitCode(), 0);
+}
+
+// SUM_REUSEPORT=1 on both: the operator asked to share the port.
+TEST(SumServiceStartUp, ReusePortSharesThePortWhenBothAskForIt) {
+  auto picked = testing::PickFreePort();
+  ASSERT_TRUE(picked.ok()) << picked.status();
+  const std::string address = "127.0.0.1:" + std::to_string(*picked);
+  std::vector<std::string> env = SumEnv(address);
+  env.push_back("SUM_REUSEPORT=1");
+  auto first = StartMerged(kSumServiceBinary, {}, env);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto first_port = (*first)->WaitForPort(seconds(30));
+  ASSERT_TRUE(first_port.ok()) << first_port.status();
+  auto second = StartMerged(kSumServiceBinary, {}, env);
+  ASSERT_TRUE(second.ok()) << second.status();
+  auto second_port = (*second)->WaitForPort(seconds(30));
+  ASSERT_TRUE(second_port.ok()) << second_port.status();
+  EXPECT_EQ(*first_port, *picked);
+  EXPECT_EQ(*second_port, *picked);
+  for (auto* child : {first->get(), second->get()}) {
+    EXPECT_TRUE(child->Terminate().ok());
+    EXPECT_EQ(child->ExitCode(), 0);
+  }
+}
+
+TEST(SumServiceStartUp, ReusePortMustBe0Or1) {
+  std::vector<std::string> env = SumEnv("127.0.0.1:0");
+  env.push_back("SUM_REUSEPORT=yes");
+  auto child = StartMerged(kSumServiceBinary, {}, env);
+  ASSERT_TRUE(child.ok()) << child.status();
+  ASSERT_EQ(WaitForExit(**child, seconds(30)), 2) << (*child)->Output();
+  EXPECT_EQ((*child)->Output(),
+            "sum_service: invalid configuration: SUM_REUSEPORT (--reuseport): must be an "
+            "integer in [0, 1], got 'yes'\n");
+}
+
+}  // namespace
+}  // namespace tollgate
