@@ -10,6 +10,7 @@
 #include <pqxx/pqxx>
 
 #include "auth_service/accounts/email_address.h"
+#include "auth_service/db/database_wait.h"
 #include "auth_service/db/migrations.h"
 #include "auth_service/password/login_throttle.h"
 #include "auth_service/mail/outbox_store.h"
@@ -73,17 +74,6 @@ absl::StatusOr<std::vector<Jwk>> LoadSigningKeys(const AuthConfig& config) {
   return keys;
 }
 
-// Migrations use a connection of their own: pooled connections prepare the
-// store's statements, which need the tables the migrations create.
-absl::Status MigrateOnce(const std::string& url) {
-  try {
-    pqxx::connection connection(url);
-    return ApplyMigrations(connection);
-  } catch (...) {
-    return StatusFromDatabaseException(std::current_exception());
-  }
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& config,
@@ -102,18 +92,20 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
   pool_options.prepared_statements = AllPreparedStatements();
   server->database_ = std::make_unique<PostgresPool>(pool_options);
 
-  // Migrations run before anything else touches the schema; replicas that
-  // start together serialize on the advisory lock inside.
-  absl::Status migrated = absl::UnavailableError("not tried");
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(database_wait_seconds);
-  for (;;) {
-    migrated = MigrateOnce(config.database_url);
-    if (migrated.ok() || migrated.code() != absl::StatusCode::kUnavailable ||
-        std::chrono::steady_clock::now() >= deadline) {
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
+  // Migrations run before anything else touches the schema, on a
+  // connection of their own (pooled connections prepare the store's
+  // statements, which need the tables the migrations create); replicas that
+  // start together serialize on the advisory lock inside. Only a database
+  // that may still come up is waited for.
+  const absl::Status migrated = RunWhenDatabaseReachable(
+      config.database_url, std::chrono::seconds(database_wait_seconds),
+      [](pqxx::connection& connection) -> absl::Status {
+        try {
+          return ApplyMigrations(connection);
+        } catch (...) {
+          return StatusFromDatabaseException(std::current_exception());
+        }
+      });
   if (!migrated.ok()) return WithContext(migrated, "database migrations");
 
   PostgresPool& database = *server->database_;

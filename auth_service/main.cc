@@ -24,7 +24,8 @@ int main(int argc, char** argv) {
   tollgate::StopSignals stop_signals;  // before any thread starts
 
   tollgate::SystemClock clock;
-  auto server = tollgate::auth::AuthServer::Start(*config, clock);
+  auto server = tollgate::auth::AuthServer::Start(
+      *config, clock, static_cast<int>(config->database_wait_seconds));
   if (!server.ok()) {
     std::cerr << "auth_service: cannot start: " << server.status().message() << "\n";
     return 1;

@@ -90,6 +90,100 @@ TEST_F(AuthServiceStartUp, SecondProcessOnAPortInUseExits1NamingTheAddress) {
   EXPECT_EQ((*first)->ExitCode(), 0);
 }
 
+// --- The database at start-up ------------------------------------------------
+
+// Nothing listens on the port: retried quietly for AUTH_DATABASE_WAIT, then
+// one line with the count and libpq's cause, without the password.
+TEST_F(AuthServiceStartUp, UnreachableDatabaseIsRetriedQuietlyThenEndsWithTheCause) {
+  auto free_port = testing::PickFreePort();
+  ASSERT_TRUE(free_port.ok()) << free_port.status();
+  const std::string port = std::to_string(*free_port);
+  std::vector<std::string> env =
+      AuthEnv("127.0.0.1:0", "postgresql://postgres:hunter2secret@127.0.0.1:" + port + "/tollgate");
+  env.push_back("AUTH_DATABASE_WAIT=2");
+  const auto started = SteadyClock::now();
+  auto child = StartMerged(kAuthServiceBinary, {}, env);
+  ASSERT_TRUE(child.ok()) << child.status();
+  ASSERT_EQ(WaitForExit(**child, seconds(20)), 1) << (*child)->Output();
+  const auto took = SteadyClock::now() - started;
+  EXPECT_GE(took, milliseconds(1500));
+  EXPECT_LT(took, seconds(10));
+
+  const std::string cause = "connection to server at \"127.0.0.1\", port " + port +
+                            " failed: Connection refused";
+  const std::vector<std::string> lines = Lines((*child)->Output());
+  ASSERT_EQ(lines.size(), 2u) << (*child)->Output();
+  EXPECT_EQ(lines[0], "auth: waiting up to 2 s for the database: " + cause);
+  const std::string prefix = "auth_service: cannot start: database migrations: database "
+                             "unreachable after ";
+  ASSERT_EQ(lines[1].rfind(prefix, 0), 0u) << lines[1];
+  const std::string rest = lines[1].substr(prefix.size());
+  const size_t space = rest.find(' ');
+  ASSERT_NE(space, std::string::npos) << lines[1];
+  const int attempts = std::stoi(rest.substr(0, space));
+  EXPECT_GE(attempts, 2);
+  EXPECT_LE(attempts, 9);  // one every 250 ms
+  EXPECT_EQ(rest.substr(space), " attempts in 2 s: " + cause);
+  EXPECT_EQ((*child)->Output().find("hunter2secret"), std::string::npos);
+}
+
+// A database that does not exist cannot appear by waiting: it fails at once
+// (AUTH_DATABASE_WAIT keeps its default of 30 s).
+TEST_F(AuthServiceStartUp, NonexistentDatabaseFailsAtOnceWithTheCause) {
+  const auto started = SteadyClock::now();
+  auto child = StartMerged(kAuthServiceBinary, {},
+                           AuthEnv("127.0.0.1:0", cluster_->UrlFor("no_such_database")));
+  ASSERT_TRUE(child.ok()) << child.status();
+  ASSERT_EQ(WaitForExit(**child, seconds(20)), 1) << (*child)->Output();
+  EXPECT_LT(SteadyClock::now() - started, seconds(5));
+  EXPECT_EQ((*child)->Output(),
+            "auth_service: cannot start: database migrations: database connection failed: "
+            "connection to server at \"127.0.0.1\", port " +
+                std::to_string(cluster_->port()) +
+                " failed: FATAL:  database \"no_such_database\" does not exist\n");
+}
+
+TEST_F(AuthServiceStartUp, MalformedUrlFailsAtOnceWithTheCause) {
+  const auto started = SteadyClock::now();
+  auto child = StartMerged(kAuthServiceBinary, {},
+                           AuthEnv("127.0.0.1:0", "postgresql://postgres@127.0.0.1:notaport/x"));
+  ASSERT_TRUE(child.ok()) << child.status();
+  ASSERT_EQ(WaitForExit(**child, seconds(20)), 1) << (*child)->Output();
+  EXPECT_LT(SteadyClock::now() - started, seconds(5));
+  EXPECT_EQ((*child)->Output(),
+            "auth_service: cannot start: database migrations: database connection failed: "
+            "invalid integer value \"notaport\" for connection option \"port\"\n");
+}
+
+// libpq quotes the whole URI in some parse errors: the password is masked.
+TEST_F(AuthServiceStartUp, MalformedUrlErrorNeverShowsThePassword) {
+  auto child = StartMerged(kAuthServiceBinary, {},
+                           AuthEnv("127.0.0.1:0", "postgresql://postgres:s3cr%65tpw@[::1/x"));
+  ASSERT_TRUE(child.ok()) << child.status();
+  ASSERT_EQ(WaitForExit(**child, seconds(20)), 1) << (*child)->Output();
+  EXPECT_EQ((*child)->Output(),
+            "auth_service: cannot start: database migrations: database connection failed: "
+            "end of string reached when looking for matching \"]\" in IPv6 host address in "
+            "URI: \"postgresql://postgres:***@[::1/x?connect_timeout=5\"\n");
+}
+
+// A database that comes up within the wait is used.
+TEST_F(AuthServiceStartUp, DatabaseThatComesUpWithinTheWaitIsUsed) {
+  ASSERT_TRUE(cluster_->Stop().ok());
+  auto child = StartMerged(kAuthServiceBinary, {}, AuthEnv("127.0.0.1:0", cluster_->url()));
+  ASSERT_TRUE(child.ok()) << child.status();
+  std::this_thread::sleep_for(seconds(1));
+  const absl::Status started_again = cluster_->StartAgain();
+  ASSERT_TRUE(started_again.ok()) << started_again;
+  auto port = (*child)->WaitForPort(seconds(30));
+  ASSERT_TRUE(port.ok()) << port.status();
+  const std::string output = (*child)->Output();
+  EXPECT_EQ(output.rfind("auth: waiting up to 30 s for the database: ", 0), 0u) << output;
+  EXPECT_NE(output.find("\nauth: database reachable after "), std::string::npos) << output;
+  EXPECT_TRUE((*child)->Terminate().ok());
+  EXPECT_EQ((*child)->ExitCode(), 0);
+}
+
 TEST(SumServiceStartUp, SecondProcessOnAPortInUseExits1NamingTheAddress) {
   auto first = StartMerged(kSumServiceBinary, {}, SumEnv("127.0.0.1:0"));
   ASSERT_TRUE(first.ok()) << first.status();
