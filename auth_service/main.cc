@@ -6,6 +6,7 @@
 #include "auth_service/auth_config.h"
 #include "auth_service/auth_server.h"
 #include "common/clock.h"
+#include "common/server_listen.h"
 #include "common/server_process.h"
 #include "common/stop_signal.h"
 
@@ -30,7 +31,9 @@ int main(int argc, char** argv) {
     std::cerr << "auth_service: cannot start: " << server.status().message() << "\n";
     return 1;
   }
-  std::cout << "auth_service: listening on port " << (*server)->port() << std::endl;
+  // "port N" for TCP (scripts and tests parse it), the address for unix:.
+  std::cout << "auth_service: listening on "
+            << tollgate::ListeningOn(config->listen_address, (*server)->port()) << std::endl;
 
   const int signal_number = stop_signals.Wait();
   std::cerr << "auth_service: signal " << signal_number << ", draining\n";

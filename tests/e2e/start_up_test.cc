@@ -2,7 +2,10 @@
 // service"): a port already in use, an unreachable or wrong database, unix
 // listen addresses, --version. Each child's stderr is merged into its stdout
 // (through /bin/sh), so the tests read exactly what an operator sees.
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <memory>
@@ -11,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/support/child_process.h"
 #include "tests/support/free_port.h"
 #include "tests/support/postgres_suite.h"
@@ -62,6 +66,57 @@ std::vector<std::string> AuthEnv(const std::string& listen, const std::string& d
 std::vector<std::string> SumEnv(const std::string& listen) {
   return {"SUM_LISTEN=" + listen, std::string("JWT_SECRET_KEY=") + kSecret};
 }
+
+// Waits up to `timeout` for a line of the child's output that equals
+// `line`.
+bool WaitForLine(ChildProcess& child, const std::string& line, seconds timeout) {
+  const auto start = SteadyClock::now();
+  while (SteadyClock::now() - start < timeout) {
+    for (const std::string& seen : Lines(child.Output())) {
+      if (seen == line) return true;
+    }
+    if (!child.Running()) return false;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  return false;
+}
+
+// grpc.health.v1.Health/Check for `service` on `target`; the ServingStatus,
+// or -1 with the failure in `error`.
+int CheckHealth(const std::string& target, const std::string& service, std::string* error) {
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + seconds(10));
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  grpc::health::v1::HealthCheckResponse response;
+  const grpc::Status status = stub->Check(&context, request, &response);
+  if (!status.ok()) {
+    *error = std::to_string(status.error_code()) + " " + status.error_message();
+    return -1;
+  }
+  return static_cast<int>(response.status());
+}
+
+// A fresh folder under /tmp for unix sockets, removed with its contents.
+class TempDir {
+ public:
+  TempDir() {
+    char pattern[] = "/tmp/tollgate-start-up-XXXXXX";
+    const char* made = mkdtemp(pattern);
+    path_ = made == nullptr ? "" : made;
+  }
+  ~TempDir() {
+    if (path_.empty()) return;
+    unlink((path_ + "/grpc.sock").c_str());
+    rmdir(path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 class AuthServiceStartUp : public testing::PostgresSuite {
  protected:
@@ -180,6 +235,51 @@ TEST_F(AuthServiceStartUp, DatabaseThatComesUpWithinTheWaitIsUsed) {
   const std::string output = (*child)->Output();
   EXPECT_EQ(output.rfind("auth: waiting up to 30 s for the database: ", 0), 0u) << output;
   EXPECT_NE(output.find("\nauth: database reachable after "), std::string::npos) << output;
+  EXPECT_TRUE((*child)->Terminate().ok());
+  EXPECT_EQ((*child)->ExitCode(), 0);
+}
+
+// --- unix: listen addresses -------------------------------------------------
+
+TEST_F(AuthServiceStartUp, UnixAddressIsNamedWhenListening) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const std::string address = "unix:" + dir.path() + "/grpc.sock";
+  auto child = StartMerged(kAuthServiceBinary, {}, AuthEnv(address, cluster_->url()));
+  ASSERT_TRUE(child.ok()) << child.status();
+  ASSERT_TRUE(WaitForLine(**child, "auth_service: listening on " + address, seconds(60)))
+      << (*child)->Output();
+  EXPECT_EQ((*child)->Output().find("listening on port"), std::string::npos);
+  std::string error;
+  EXPECT_EQ(CheckHealth(address, "", &error), 1) << error;  // SERVING
+  EXPECT_TRUE((*child)->Terminate().ok());
+  EXPECT_EQ((*child)->ExitCode(), 0);
+}
+
+TEST(SumServiceStartUp, UnixAddressIsNamedWhenListening) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const std::string address = "unix:" + dir.path() + "/grpc.sock";
+  auto child = StartMerged(kSumServiceBinary, {}, SumEnv(address));
+  ASSERT_TRUE(child.ok()) << child.status();
+  ASSERT_TRUE(WaitForLine(**child, "sum_service: listening on " + address, seconds(30)))
+      << (*child)->Output();
+  EXPECT_EQ((*child)->Output().find("listening on port"), std::string::npos);
+  std::string error;
+  EXPECT_EQ(CheckHealth(address, "", &error), 1) << error;  // SERVING
+  EXPECT_TRUE((*child)->Terminate().ok());
+  EXPECT_EQ((*child)->ExitCode(), 0);
+}
+
+// TCP keeps the form scripts parse.
+TEST(SumServiceStartUp, TcpAddressPrintsListeningOnPort) {
+  auto child = StartMerged(kSumServiceBinary, {}, SumEnv("127.0.0.1:0"));
+  ASSERT_TRUE(child.ok()) << child.status();
+  auto port = (*child)->WaitForPort(seconds(30));
+  ASSERT_TRUE(port.ok()) << port.status();
+  EXPECT_TRUE(WaitForLine(**child, "sum_service: listening on port " + std::to_string(*port),
+                          seconds(1)))
+      << (*child)->Output();
   EXPECT_TRUE((*child)->Terminate().ok());
   EXPECT_EQ((*child)->ExitCode(), 0);
 }
