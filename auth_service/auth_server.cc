@@ -26,6 +26,7 @@
 namespace tollgate::auth {
 namespace {
 
+constexpr char kAuthServiceName[] = "tollgate.auth.v1.AuthService";
 constexpr char kSuccessorKeyName[] = "refresh_successor_key";
 constexpr char kPageTokenKeyName[] = "list_users_page_token_key";
 // Recorded once the stored email keys follow the current EmailKey rule.
@@ -189,7 +190,7 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
       server->recovery_service_.get(), server->admin_service_.get(), server->hashing_pool_.get(),
       server->database_work_pool_.get(), *std::move(trusted_proxies)});
 
-  auto policy = AccessPolicy::FromServices({"tollgate.auth.v1.AuthService"});
+  auto policy = AccessPolicy::FromServices({kAuthServiceName});
   if (!policy.ok()) return policy.status();
   std::cerr << "auth: access policy\n" << policy->Describe();
   server->own_keys_ = std::make_unique<StaticKeySource>(*key_set);
@@ -203,6 +204,7 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
   if (auto status = server->StartMailSender(config, clock); !status.ok()) return status;
 
   grpc::EnableDefaultHealthCheckService(true);
+  LinkHealthDescriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   AddListeningPort(builder, config.listen_address, config.reuse_port == 1, &server->port_);
@@ -213,7 +215,9 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
   if (!server->server_ || server->port_ == 0) {
     return absl::UnavailableError(ListenFailure(config.listen_address));
   }
-  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  // Every service name answers Check and Watch, tied to one status that
+  // the database watch flips (SetServingStatus(bool) updates them all).
+  MarkServing(*server->server_, {kAuthServiceName}, true);
   server->clock_ = &clock;
   server->StartBackgroundTasks(config);
   return server;

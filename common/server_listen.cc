@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "grpc/health/v1/health.pb.h"
 
 namespace tollgate {
 namespace {
@@ -75,6 +76,12 @@ void MarkServing(grpc::Server& server, const std::vector<std::string>& services,
   if (health == nullptr) return;
   health->SetServingStatus(serving);  // "" and every name set before
   for (const std::string& service : services) health->SetServingStatus(service, serving);
+}
+
+void LinkHealthDescriptor() {
+  // Naming the descriptor keeps the linker from dropping health.pb.cc,
+  // whose static initializer registers the file with the generated pool.
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
 }
 
 }  // namespace tollgate

@@ -26,11 +26,17 @@ namespace tollgate {
 //   address, otherwise "port N" (scripts and tests parse that form).
 // - MarkServing sets every name in `services` (and "", the whole server)
 //   to `serving` in the server's default health service, so Check and
-//   Watch answer for each registered service name, not only for "".
+//   Watch answer for each registered service name, not only for "". Later
+//   SetServingStatus(bool) calls then update all of them together.
+// - LinkHealthDescriptor makes sure the generated code of
+//   grpc/health/v1/health.proto is linked into the binary, so its
+//   descriptor is in the generated pool and reflection can describe
+//   grpc.health.v1.Health (gRPC's own health service carries none).
 void AddListeningPort(grpc::ServerBuilder& builder, const std::string& address,
                       bool reuse_port, int* port);
 std::string ListenFailure(const std::string& address);
 std::string ListeningOn(const std::string& address, int port);
 void MarkServing(grpc::Server& server, const std::vector<std::string>& services, bool serving);
+void LinkHealthDescriptor();
 
 }  // namespace tollgate

@@ -79,6 +79,7 @@ absl::StatusOr<std::unique_ptr<SumServer>> SumServer::Start(const SumConfig& con
   server->service_ = std::make_unique<SumServiceImpl>();
 
   grpc::EnableDefaultHealthCheckService(true);
+  LinkHealthDescriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   AddListeningPort(builder, config.listen_address, config.reuse_port, &server->port_);
@@ -94,7 +95,9 @@ absl::StatusOr<std::unique_ptr<SumServer>> SumServer::Start(const SumConfig& con
     std::lock_guard<std::mutex> lock(server->health_mutex_);
     server->server_ = std::move(built);
     if (keys_at_start) server->keys_ready_ = true;
-    server->server_->GetHealthCheckService()->SetServingStatus(server->keys_ready_);
+    // Every service name answers Check and Watch, tied to one status
+    // (MarkKeysReady's SetServingStatus(true) updates them all).
+    MarkServing(*server->server_, {kServiceName}, server->keys_ready_);
   }
   return server;
 }

@@ -475,13 +475,18 @@ TEST_F(DatabaseOutageTest, AnswersUnavailableWhileDownRecoversAndLosesNothingAck
 }
 
 // Issue 9: a load balancer watching health sees the outage, and the
-// return, within 2 s, on the Watch stream as well as through Check.
+// return, within 2 s, on the Watch stream as well as through Check, for the
+// whole server ("") and for tollgate.auth.v1.AuthService alike.
 TEST_F(DatabaseOutageTest, HealthWatchStreamsNotServingAndServingWithinTwoSeconds) {
   constexpr auto kWithin = seconds(2);
   HealthWatch watch(channel_, "");
+  // The service's own name follows the same status.
+  HealthWatch named(channel_, "tollgate.auth.v1.AuthService");
   const auto watch_started = SteadyClock::now();
   ASSERT_TRUE(watch.WaitFor(kServing, watch_started, seconds(10)))
       << watch.History(watch_started);
+  ASSERT_TRUE(named.WaitFor(kServing, watch_started, seconds(10)))
+      << named.History(watch_started);
 
   ASSERT_TRUE(cluster_->Stop().ok());
   const auto stopped = SteadyClock::now();
@@ -491,6 +496,7 @@ TEST_F(DatabaseOutageTest, HealthWatchStreamsNotServingAndServingWithinTwoSecond
   std::cerr << "Watch: NOT_SERVING "
             << std::chrono::duration_cast<milliseconds>(*not_serving - stopped).count()
             << " ms after the stop\n";
+  EXPECT_TRUE(named.WaitFor(kNotServing, stopped, kWithin)) << named.History(stopped);
   int serving_status = -1;
   ASSERT_TRUE(CheckHealth(channel_, &serving_status).ok());
   EXPECT_EQ(serving_status, kNotServing);
@@ -504,6 +510,7 @@ TEST_F(DatabaseOutageTest, HealthWatchStreamsNotServingAndServingWithinTwoSecond
   std::cerr << "Watch: SERVING "
             << std::chrono::duration_cast<milliseconds>(*serving - back).count()
             << " ms after StartAgain returned\n";
+  EXPECT_TRUE(named.WaitFor(kServing, back, kWithin)) << named.History(stopped);
   ASSERT_TRUE(CheckHealth(channel_, &serving_status).ok());
   EXPECT_EQ(serving_status, kServing);
 }

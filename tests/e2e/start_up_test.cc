@@ -2,12 +2,14 @@
 // service"): a port already in use, an unreachable or wrong database, unix
 // listen addresses, --version. Each child's stderr is merged into its stdout
 // (through /bin/sh), so the tests read exactly what an operator sees.
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -97,6 +99,98 @@ int CheckHealth(const std::string& target, const std::string& service, std::stri
     return -1;
   }
   return static_cast<int>(response.status());
+}
+
+// One request on a ServerReflectionInfo stream of `method` (a full path),
+// through the generic stub: the response's bytes, or the call's failure.
+grpc::Status ReflectionCall(const std::string& target, const std::string& method,
+                            const std::string& request_bytes, std::string* response_bytes) {
+  grpc::GenericStub generic(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + seconds(10));
+  grpc::CompletionQueue queue;
+  auto stream = generic.PrepareCall(&context, method, &queue);
+  void* tag = nullptr;
+  bool ok = false;
+  auto step = [&](auto&& start) {
+    start();
+    return queue.Next(&tag, &ok) && ok;
+  };
+  grpc::Slice request_slice(request_bytes);
+  grpc::ByteBuffer request(&request_slice, 1);
+  grpc::ByteBuffer response;
+  const bool answered = step([&] { stream->StartCall(&queue); }) &&
+                        step([&] { stream->Write(request, &queue); }) &&
+                        step([&] { stream->Read(&response, &queue); });
+  if (answered) {
+    std::vector<grpc::Slice> slices;
+    if (response.Dump(&slices).ok()) {
+      for (const grpc::Slice& slice : slices) {
+        response_bytes->append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+      }
+    }
+    context.TryCancel();
+  }
+  grpc::Status status;
+  stream->Finish(&status, &queue);
+  queue.Next(&tag, &ok);
+  queue.Shutdown();
+  while (queue.Next(&tag, &ok)) {
+  }
+  return answered ? grpc::Status::OK : status;
+}
+
+// The length-delimited top-level fields of a protobuf message, by number
+// (varint fields are skipped). Enough for reflection responses.
+std::multimap<int, std::string> LengthDelimitedFields(const std::string& bytes) {
+  std::multimap<int, std::string> fields;
+  size_t at = 0;
+  auto varint = [&](uint64_t* value) {
+    *value = 0;
+    for (int shift = 0; at < bytes.size() && shift < 64; shift += 7) {
+      const auto byte = static_cast<unsigned char>(bytes[at++]);
+      *value |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) return true;
+    }
+    return false;
+  };
+  while (at < bytes.size()) {
+    uint64_t key = 0, value = 0;
+    if (!varint(&key)) break;
+    if ((key & 7) == 0) {
+      if (!varint(&value)) break;
+    } else if ((key & 7) == 2) {
+      if (!varint(&value) || at + value > bytes.size()) break;
+      fields.emplace(static_cast<int>(key >> 3), bytes.substr(at, value));
+      at += value;
+    } else {
+      break;
+    }
+  }
+  return fields;
+}
+
+// ServerReflectionRequest{file_containing_symbol: symbol} (field 4).
+std::string FileContainingSymbolRequest(const std::string& symbol) {
+  return std::string(1, '\x22') + static_cast<char>(symbol.size()) + symbol;
+}
+
+constexpr char kReflectionV1Alpha[] = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
+constexpr char kReflectionV1[] = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo";
+
+// `describe grpc.health.v1.Health`: reflection answers with the file that
+// defines it (file_descriptor_response, field 4), not an error (field 7).
+void ExpectReflectionDescribesHealth(const std::string& target) {
+  std::string response;
+  const grpc::Status status = ReflectionCall(
+      target, kReflectionV1Alpha, FileContainingSymbolRequest("grpc.health.v1.Health"), &response);
+  ASSERT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
+  const auto fields = LengthDelimitedFields(response);
+  EXPECT_EQ(fields.count(7), 0u) << "error_response: " << response;
+  ASSERT_EQ(fields.count(4), 1u) << response;
+  const std::string files = fields.find(4)->second;
+  EXPECT_NE(files.find("grpc/health/v1/health.proto"), std::string::npos);
+  EXPECT_NE(files.find("HealthCheckRequest"), std::string::npos);
 }
 
 // A fresh folder under /tmp for unix sockets, removed with its contents.
@@ -280,6 +374,65 @@ TEST(SumServiceStartUp, TcpAddressPrintsListeningOnPort) {
   EXPECT_TRUE(WaitForLine(**child, "sum_service: listening on port " + std::to_string(*port),
                           seconds(1)))
       << (*child)->Output();
+  EXPECT_TRUE((*child)->Terminate().ok());
+  EXPECT_EQ((*child)->ExitCode(), 0);
+}
+
+// --- Health for every service name, reflection ------------------------------
+
+TEST_F(AuthServiceStartUp, HealthAnswersForTheServiceNameAndReflectionDescribesHealth) {
+  auto child = StartMerged(kAuthServiceBinary, {}, AuthEnv("127.0.0.1:0", cluster_->url()));
+  ASSERT_TRUE(child.ok()) << child.status();
+  auto port = (*child)->WaitForPort(seconds(60));
+  ASSERT_TRUE(port.ok()) << port.status();
+  const std::string target = "127.0.0.1:" + std::to_string(*port);
+  std::string error;
+  EXPECT_EQ(CheckHealth(target, "", &error), 1) << error;
+  EXPECT_EQ(CheckHealth(target, "tollgate.auth.v1.AuthService", &error), 1) << error;
+  EXPECT_EQ(CheckHealth(target, "tollgate.sum.v1.SumService", &error), -1);
+  EXPECT_EQ(error, "5 service name unknown");  // NOT_FOUND
+  ExpectReflectionDescribesHealth(target);
+  // v1 reflection is not served by gRPC 1.51, and no longer public.
+  std::string ignored;
+  const grpc::Status v1 = ReflectionCall(target, kReflectionV1,
+                                         FileContainingSymbolRequest("grpc.health.v1.Health"),
+                                         &ignored);
+  EXPECT_EQ(v1.error_code(), grpc::StatusCode::PERMISSION_DENIED) << v1.error_message();
+  EXPECT_TRUE((*child)->Terminate().ok());
+  EXPECT_EQ((*child)->ExitCode(), 0);
+}
+
+TEST(SumServiceStartUp, HealthAnswersForTheServiceNameAndReflectionDescribesHealth) {
+  auto child = StartMerged(kSumServiceBinary, {}, SumEnv("127.0.0.1:0"));
+  ASSERT_TRUE(child.ok()) << child.status();
+  auto port = (*child)->WaitForPort(seconds(30));
+  ASSERT_TRUE(port.ok()) << port.status();
+  const std::string target = "127.0.0.1:" + std::to_string(*port);
+  std::string error;
+  EXPECT_EQ(CheckHealth(target, "", &error), 1) << error;
+  EXPECT_EQ(CheckHealth(target, "tollgate.sum.v1.SumService", &error), 1) << error;
+  EXPECT_EQ(CheckHealth(target, "tollgate.auth.v1.AuthService", &error), -1);
+  EXPECT_EQ(error, "5 service name unknown");  // NOT_FOUND
+  ExpectReflectionDescribesHealth(target);
+  EXPECT_TRUE((*child)->Terminate().ok());
+  EXPECT_EQ((*child)->ExitCode(), 0);
+}
+
+// With the keys from AuthService that is not there yet, every name says
+// NOT_SERVING.
+TEST(SumServiceStartUp, EveryServiceNameIsNotServingUntilTheKeysArrive) {
+  auto free_port = testing::PickFreePort();
+  ASSERT_TRUE(free_port.ok()) << free_port.status();
+  auto child = StartMerged(
+      kSumServiceBinary, {},
+      {"SUM_LISTEN=127.0.0.1:0", "SUM_KEYS_SOURCE=grpc://127.0.0.1:" + std::to_string(*free_port)});
+  ASSERT_TRUE(child.ok()) << child.status();
+  auto port = (*child)->WaitForPort(seconds(30));
+  ASSERT_TRUE(port.ok()) << port.status();
+  const std::string target = "127.0.0.1:" + std::to_string(*port);
+  std::string error;
+  EXPECT_EQ(CheckHealth(target, "", &error), 2) << error;
+  EXPECT_EQ(CheckHealth(target, "tollgate.sum.v1.SumService", &error), 2) << error;
   EXPECT_TRUE((*child)->Terminate().ok());
   EXPECT_EQ((*child)->ExitCode(), 0);
 }
