@@ -9,10 +9,15 @@
 #include "common/server_listen.h"
 #include "common/server_process.h"
 #include "common/stop_signal.h"
+#include "common/version.h"
 
 int main(int argc, char** argv) {
   tollgate::PrepareServerProcess();
   using tollgate::auth::AuthConfig;
+  if (tollgate::WantsVersion(argc, argv)) {
+    std::cout << "auth_service " << tollgate::kVersion << "\n";
+    return 0;
+  }
   if (AuthConfig::WantsHelp(argc, argv)) {
     std::cout << AuthConfig::HelpText();
     return 0;

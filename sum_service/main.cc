@@ -7,12 +7,17 @@
 #include "common/server_listen.h"
 #include "common/server_process.h"
 #include "common/stop_signal.h"
+#include "common/version.h"
 #include "sum_service/sum_config.h"
 #include "sum_service/sum_server.h"
 
 int main(int argc, char** argv) {
   tollgate::PrepareServerProcess();
   using tollgate::sum::SumConfig;
+  if (tollgate::WantsVersion(argc, argv)) {
+    std::cout << "sum_service " << tollgate::kVersion << "\n";
+    return 0;
+  }
   if (SumConfig::WantsHelp(argc, argv)) {
     std::cout << SumConfig::HelpText();
     return 0;

@@ -31,6 +31,7 @@ using testing::ChildProcess;
 
 constexpr char kAuthServiceBinary[] = TOLLGATE_AUTH_SERVICE_BIN;
 constexpr char kSumServiceBinary[] = TOLLGATE_SUM_SERVICE_BIN;
+constexpr char kCliBinary[] = TOLLGATE_CLI_BIN;
 constexpr char kSecret[] = "start-up-test-secret-0123456789abcdef";
 
 // `binary args...` with stderr merged into stdout.
@@ -489,6 +490,29 @@ TEST(SumServiceStartUp, ReusePortMustBe0Or1) {
   EXPECT_EQ((*child)->Output(),
             "sum_service: invalid configuration: SUM_REUSEPORT (--reuseport): must be an "
             "integer in [0, 1], got 'yes'\n");
+}
+
+// --- --version ---------------------------------------------------------------
+
+// "<binary> <version>" on stdout, exit 0, nothing else (no configuration
+// is read: the environment is empty).
+void ExpectVersion(const std::string& binary, const std::string& name) {
+  auto child = StartMerged(binary, {"--version"}, {});
+  ASSERT_TRUE(child.ok()) << child.status();
+  ASSERT_EQ(WaitForExit(**child, seconds(30)), 0) << (*child)->Output();
+  EXPECT_EQ((*child)->Output(), name + " " + TOLLGATE_EXPECTED_VERSION + "\n");
+}
+
+TEST_F(AuthServiceStartUp, VersionPrintsTheBinaryAndVersion) {
+  ExpectVersion(kAuthServiceBinary, "auth_service");
+}
+
+TEST(SumServiceStartUp, VersionPrintsTheBinaryAndVersion) {
+  ExpectVersion(kSumServiceBinary, "sum_service");
+}
+
+TEST(StackBinaries, TollgateVersionPrintsTheBinaryAndVersion) {
+  ExpectVersion(kCliBinary, "tollgate");
 }
 
 }  // namespace
