@@ -155,7 +155,8 @@ absl::Status RunWhenDatabaseReachable(const std::string& url, std::chrono::secon
     }
     if (Clock::now() + retry_every >= deadline) {
       return absl::UnavailableError(absl::StrCat("database unreachable after ", attempts,
-                                                 " attempts in ", wait.count(), " s: ", cause));
+                                                 attempts == 1 ? " attempt" : " attempts", " in ",
+                                                 wait.count(), " s: ", cause));
     }
     std::this_thread::sleep_for(retry_every);
   }

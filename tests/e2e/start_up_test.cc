@@ -277,6 +277,23 @@ TEST_F(AuthServiceStartUp, UnreachableDatabaseIsRetriedQuietlyThenEndsWithTheCau
   EXPECT_EQ((*child)->Output().find("hunter2secret"), std::string::npos);
 }
 
+// AUTH_DATABASE_WAIT=0: one attempt, no waiting line.
+TEST_F(AuthServiceStartUp, ZeroDatabaseWaitTriesOnce) {
+  auto free_port = testing::PickFreePort();
+  ASSERT_TRUE(free_port.ok()) << free_port.status();
+  const std::string port = std::to_string(*free_port);
+  std::vector<std::string> env =
+      AuthEnv("127.0.0.1:0", "postgresql://postgres@127.0.0.1:" + port + "/tollgate");
+  env.push_back("AUTH_DATABASE_WAIT=0");
+  auto child = StartMerged(kAuthServiceBinary, {}, env);
+  ASSERT_TRUE(child.ok()) << child.status();
+  ASSERT_EQ(WaitForExit(**child, seconds(20)), 1) << (*child)->Output();
+  EXPECT_EQ((*child)->Output(),
+            "auth_service: cannot start: database migrations: database unreachable after 1 "
+            "attempt in 0 s: connection to server at \"127.0.0.1\", port " + port +
+                " failed: Connection refused\n");
+}
+
 // A database that does not exist cannot appear by waiting: it fails at once
 // (AUTH_DATABASE_WAIT keeps its default of 30 s).
 TEST_F(AuthServiceStartUp, NonexistentDatabaseFailsAtOnceWithTheCause) {
