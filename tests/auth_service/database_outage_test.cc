@@ -520,12 +520,12 @@ TEST_F(DatabaseOutageTest, HealthWatchStreamsNotServingAndServingWithinTwoSecond
 // RESOURCE_EXHAUSTED. That is a busy replica, not a dead database, so
 // health must stay SERVING (a login flood must not take a healthy replica
 // out of its load balancer).
-class BusyPoolTest : public DatabaseOutageTest {
+class DatabaseOutageBusyPoolTest : public DatabaseOutageTest {
  protected:
   int PoolSize() const override { return 1; }
 };
 
-TEST_F(BusyPoolTest, HealthStaysServingWhileEveryConnectionIsBusy) {
+TEST_F(DatabaseOutageBusyPoolTest, HealthStaysServingWhileEveryConnectionIsBusy) {
   // Long enough for several health rounds (each waits 1 s for the pool).
   constexpr auto kBusyFor = seconds(5);
   constexpr int kFlood = 8;
