@@ -34,6 +34,12 @@ constexpr size_t kMinSecretKeyBytes = 32;
 
 constexpr Setting kListen{"listen", "AUTH_LISTEN", "0.0.0.0:50051", "",
                           "gRPC listen address (host:port or unix:path)"};
+constexpr Setting kReusePort{"reuseport", "AUTH_REUSEPORT", "0", "",
+                             "1: share the listen port with other processes (SO_REUSEPORT); "
+                             "0: a port in use fails the start"};
+constexpr Setting kDatabaseWait{"database-wait", "AUTH_DATABASE_WAIT", "30", "",
+                                "how long start-up waits for an unreachable PostgreSQL, "
+                                "seconds [0, 3600]"};
 constexpr Setting kDatabaseUrl{"database-url", "AUTH_DATABASE_URL", "", "required",
                                "libpq connection URI (postgresql://user:pass@host/db)"};
 constexpr Setting kSigningKeys{
@@ -108,7 +114,8 @@ constexpr Setting kMailPollInterval{
     "seconds [1, 3600] (new mail of this replica goes at once)"};
 
 constexpr const Setting* kSettings[] = {
-    &kListen,      &kDatabaseUrl,   &kSigningKeys,        &kJwtSecretKey,
+    &kListen,      &kReusePort,     &kDatabaseUrl,        &kDatabaseWait,
+    &kSigningKeys, &kJwtSecretKey,
     &kTokenIssuer, &kTokenAudience, &kTokenLeeway,        &kAccessTtl,
     &kRefreshIdleTtl, &kSessionTtl, &kRefreshGrace,       &kSessionPurgeInterval,
     &kBootstrapAdminEmail,
@@ -207,6 +214,7 @@ absl::StatusOr<AuthConfig> AuthConfig::FromFlagsAndEnv(int argc, char** argv,
            SecondsSetting{kResetTtl, 60, kOneDay, config.reset_ttl_seconds},
            SecondsSetting{kVerifyTtl, 60, 30 * kOneDay, config.verify_ttl_seconds},
            SecondsSetting{kMailPollInterval, 1, 3600, config.mail_poll_interval_seconds},
+           SecondsSetting{kDatabaseWait, 0, 3600, config.database_wait_seconds},
        }) {
     absl::StatusOr<int64_t> seconds = ParseSeconds(*raw, s.setting, s.min_seconds, s.max_seconds);
     if (!seconds.ok()) return seconds.status();
@@ -238,6 +246,7 @@ absl::StatusOr<AuthConfig> AuthConfig::FromFlagsAndEnv(int argc, char** argv,
            IntegerSetting{kHashThreads, 0, 64, config.hash_threads},
            IntegerSetting{kHashQueue, 1, 4096, config.hash_queue},
            IntegerSetting{kDatabasePoolSize, 1, 64, config.database_pool_size},
+           IntegerSetting{kReusePort, 0, 1, config.reuse_port},
        }) {
     absl::StatusOr<int64_t> value = ParseInteger(*raw, s.setting, s.min_value, s.max_value,
                                                  "an integer");

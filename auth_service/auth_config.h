@@ -22,6 +22,8 @@ struct AuthConfig {
   using EnvLookup = config::EnvLookup;
 
   std::string listen_address;                   // AUTH_LISTEN
+  int64_t reuse_port = 0;                       // AUTH_REUSEPORT; 1: SO_REUSEPORT
+  int64_t database_wait_seconds = 0;            // AUTH_DATABASE_WAIT
   std::string database_url;                     // AUTH_DATABASE_URL
   std::vector<std::string> signing_key_files;   // AUTH_SIGNING_KEYS; first signs
   std::string jwt_secret_key;                   // JWT_SECRET_KEY; empty: unset. Never log.

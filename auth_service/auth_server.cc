@@ -10,6 +10,7 @@
 #include <pqxx/pqxx>
 
 #include "auth_service/accounts/email_address.h"
+#include "auth_service/db/database_wait.h"
 #include "auth_service/db/migrations.h"
 #include "auth_service/password/login_throttle.h"
 #include "auth_service/mail/outbox_store.h"
@@ -18,12 +19,14 @@
 #include "common/auth/access_policy.h"
 #include "common/auth/auth_interceptor.h"
 #include "common/request_decoding.h"
+#include "common/server_listen.h"
 #include "common/token/base64url.h"
 #include "common/token/jwk_set.h"
 
 namespace tollgate::auth {
 namespace {
 
+constexpr char kAuthServiceName[] = "tollgate.auth.v1.AuthService";
 constexpr char kSuccessorKeyName[] = "refresh_successor_key";
 constexpr char kPageTokenKeyName[] = "list_users_page_token_key";
 // Recorded once the stored email keys follow the current EmailKey rule.
@@ -72,17 +75,6 @@ absl::StatusOr<std::vector<Jwk>> LoadSigningKeys(const AuthConfig& config) {
   return keys;
 }
 
-// Migrations use a connection of their own: pooled connections prepare the
-// store's statements, which need the tables the migrations create.
-absl::Status MigrateOnce(const std::string& url) {
-  try {
-    pqxx::connection connection(url);
-    return ApplyMigrations(connection);
-  } catch (...) {
-    return StatusFromDatabaseException(std::current_exception());
-  }
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& config,
@@ -101,18 +93,20 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
   pool_options.prepared_statements = AllPreparedStatements();
   server->database_ = std::make_unique<PostgresPool>(pool_options);
 
-  // Migrations run before anything else touches the schema; replicas that
-  // start together serialize on the advisory lock inside.
-  absl::Status migrated = absl::UnavailableError("not tried");
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(database_wait_seconds);
-  for (;;) {
-    migrated = MigrateOnce(config.database_url);
-    if (migrated.ok() || migrated.code() != absl::StatusCode::kUnavailable ||
-        std::chrono::steady_clock::now() >= deadline) {
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
+  // Migrations run before anything else touches the schema, on a
+  // connection of their own (pooled connections prepare the store's
+  // statements, which need the tables the migrations create); replicas that
+  // start together serialize on the advisory lock inside. Only a database
+  // that may still come up is waited for.
+  const absl::Status migrated = RunWhenDatabaseReachable(
+      config.database_url, std::chrono::seconds(database_wait_seconds),
+      [](pqxx::connection& connection) -> absl::Status {
+        try {
+          return ApplyMigrations(connection);
+        } catch (...) {
+          return StatusFromDatabaseException(std::current_exception());
+        }
+      });
   if (!migrated.ok()) return WithContext(migrated, "database migrations");
 
   PostgresPool& database = *server->database_;
@@ -196,7 +190,7 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
       server->recovery_service_.get(), server->admin_service_.get(), server->hashing_pool_.get(),
       server->database_work_pool_.get(), *std::move(trusted_proxies)});
 
-  auto policy = AccessPolicy::FromServices({"tollgate.auth.v1.AuthService"});
+  auto policy = AccessPolicy::FromServices({kAuthServiceName});
   if (!policy.ok()) return policy.status();
   std::cerr << "auth: access policy\n" << policy->Describe();
   server->own_keys_ = std::make_unique<StaticKeySource>(*key_set);
@@ -210,18 +204,20 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
   if (auto status = server->StartMailSender(config, clock); !status.ok()) return status;
 
   grpc::EnableDefaultHealthCheckService(true);
+  LinkHealthDescriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen_address, grpc::InsecureServerCredentials(),
-                           &server->port_);
+  AddListeningPort(builder, config.listen_address, config.reuse_port == 1, &server->port_);
   AnswerUndecodableRequests(*server->service_);
   builder.RegisterService(server->service_.get());
   InstallAuthInterceptor(builder, *server->authenticator_);
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {
-    return absl::UnavailableError("cannot listen on " + config.listen_address);
+    return absl::UnavailableError(ListenFailure(config.listen_address));
   }
-  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  // Every service name answers Check and Watch, tied to one status that
+  // the database watch flips (SetServingStatus(bool) updates them all).
+  MarkServing(*server->server_, {kAuthServiceName}, true);
   server->clock_ = &clock;
   server->StartBackgroundTasks(config);
   return server;
@@ -309,7 +305,14 @@ void AuthServer::PurgeRound(const std::function<bool()>& keep_going) {
 }
 
 void AuthServer::CheckHealth() {
-  const bool reachable = database_->Ping().ok();
+  const absl::Status ping = database_->Ping();
+  // RESOURCE_EXHAUSTED: every connection is busy. That is load, which the
+  // pool sheds itself; taking the replica out of its load balancer would
+  // only move the flood to the others. It says nothing about the database,
+  // so health stays as it was. Only UNAVAILABLE (cannot connect, connection
+  // lost, backing off) means the database is unreachable.
+  if (ping.code() == absl::StatusCode::kResourceExhausted) return;
+  const bool reachable = ping.code() != absl::StatusCode::kUnavailable;
   if (reachable != serving_ && !stopping_.load()) {
     serving_ = reachable;
     server_->GetHealthCheckService()->SetServingStatus(serving_);

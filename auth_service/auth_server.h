@@ -54,9 +54,11 @@ inline constexpr int64_t kSentMailRetentionSeconds = 7 * 24 * 60 * 60;
 // sender that drains the outbox over SMTP.
 class AuthServer final {
  public:
-  // Applies migrations (waiting up to `database_wait_seconds` for PostgreSQL
-  // to accept connections), loads keys, creates the bootstrap admin, then
-  // listens. Any failure is a one-line status. `clock` must outlive the
+  // Applies migrations (waiting up to `database_wait_seconds` for a
+  // PostgreSQL that refuses or times out; a database that does not exist or
+  // a URL that does not parse fails at once, see RunWhenDatabaseReachable),
+  // loads keys, creates the bootstrap admin, then listens. Any failure is a
+  // one-line status. `clock` must outlive the
   // server (tests inject one).
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<AuthServer>> Start(
       const AuthConfig& config, const Clock& clock, int database_wait_seconds = 30);
@@ -74,7 +76,9 @@ class AuthServer final {
   absl::Status StartMailSender(const AuthConfig& config, const Clock& clock);
   // Starts the health watch and the janitor (the server must be running).
   void StartBackgroundTasks(const AuthConfig& config);
-  // One health check: NOT_SERVING while PostgreSQL is unreachable.
+  // One health check: NOT_SERVING while PostgreSQL is unreachable (Ping
+  // answers UNAVAILABLE), SERVING once it answers again; a busy pool
+  // (RESOURCE_EXHAUSTED) leaves the status as it is.
   void CheckHealth();
   // One janitor round: ended sessions, expired codes, idle failure counts,
   // sent mail.

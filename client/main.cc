@@ -10,9 +10,14 @@
 
 #include "client/cli/cli.h"
 #include "common/clock.h"
+#include "common/version.h"
 
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() == 1 && args[0] == "--version") {
+    std::cout << "tollgate " << tollgate::kVersion << "\n";
+    return 0;
+  }
   const tollgate::SystemClock clock;
   tollgate::cli::CliEnvironment environment{
       .env = [](const std::string& name) -> std::optional<std::string> {

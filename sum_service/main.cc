@@ -4,14 +4,20 @@
 #include <iostream>
 
 #include "common/clock.h"
+#include "common/server_listen.h"
 #include "common/server_process.h"
 #include "common/stop_signal.h"
+#include "common/version.h"
 #include "sum_service/sum_config.h"
 #include "sum_service/sum_server.h"
 
 int main(int argc, char** argv) {
   tollgate::PrepareServerProcess();
   using tollgate::sum::SumConfig;
+  if (tollgate::WantsVersion(argc, argv)) {
+    std::cout << "sum_service " << tollgate::kVersion << "\n";
+    return 0;
+  }
   if (SumConfig::WantsHelp(argc, argv)) {
     std::cout << SumConfig::HelpText();
     return 0;
@@ -29,7 +35,9 @@ int main(int argc, char** argv) {
     std::cerr << "sum_service: cannot start: " << server.status().message() << "\n";
     return 1;
   }
-  std::cout << "sum_service: listening on port " << (*server)->port() << std::endl;
+  // "port N" for TCP (scripts and tests parse it), the address for unix:.
+  std::cout << "sum_service: listening on "
+            << tollgate::ListeningOn(config->listen_address, (*server)->port()) << std::endl;
 
   const int signal_number = stop_signals.Wait();
   std::cerr << "sum_service: signal " << signal_number << ", draining\n";

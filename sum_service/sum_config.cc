@@ -12,6 +12,7 @@ namespace {
 using config::CheckListenAddress;
 using config::Describe;
 using config::HelpTable;
+using config::ParseInteger;
 using config::ParseSeconds;
 using config::ProcessEnv;
 using config::RawSettings;
@@ -25,6 +26,9 @@ constexpr size_t kMinSecretKeyBytes = 32;
 
 constexpr Setting kListen{"listen", "SUM_LISTEN", "0.0.0.0:50052", "",
                           "gRPC listen address (host:port or unix:path)"};
+constexpr Setting kReusePort{"reuseport", "SUM_REUSEPORT", "0", "",
+                             "1: share the listen port with other processes (SO_REUSEPORT); "
+                             "0: a port in use fails the start"};
 constexpr Setting kKeysSource{"keys-source", "SUM_KEYS_SOURCE", "",
                               "required unless JWT_SECRET_KEY",
                               "verification keys: grpc://host:port (AuthService GetJwks) or "
@@ -42,7 +46,7 @@ constexpr Setting kHttpListen{"http-listen", "SUM_HTTP_LISTEN", "", "off",
                               "HTTP address for metrics"};
 
 constexpr const Setting* kSettings[] = {
-    &kListen,        &kKeysSource,  &kJwtSecretKey, &kTokenIssuer,
+    &kListen,        &kReusePort,   &kKeysSource,  &kJwtSecretKey, &kTokenIssuer,
     &kTokenAudience, &kTokenLeeway, &kHttpListen,
 };
 
@@ -130,6 +134,10 @@ absl::StatusOr<SumConfig> SumConfig::FromFlagsAndEnv(int argc, char** argv,
         absl::StrCat(Describe(kKeysSource), ": must start with grpc:// or file:, got '",
                      keys_source, "'"));
   }
+
+  absl::StatusOr<int64_t> reuse_port = ParseInteger(*raw, kReusePort, 0, 1, "an integer");
+  if (!reuse_port.ok()) return reuse_port.status();
+  config.reuse_port = *reuse_port == 1;
 
   config.token_issuer = raw->Get(kTokenIssuer);
   config.token_audience = raw->Get(kTokenAudience);

@@ -28,6 +28,7 @@ struct SumConfig {
   };
 
   std::string listen_address;          // SUM_LISTEN
+  bool reuse_port = false;             // SUM_REUSEPORT=1: SO_REUSEPORT
   KeysSource keys_source = KeysSource::kSharedSecret;
   std::string keys_target;             // host:port for kAuthService, path for kJwksFile
   std::string jwt_secret_key;          // JWT_SECRET_KEY; set iff kSharedSecret. Never log.

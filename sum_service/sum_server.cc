@@ -11,6 +11,7 @@
 #include "common/auth/auth_interceptor.h"
 #include "common/keys/auth_service_key_source.h"
 #include "common/request_decoding.h"
+#include "common/server_listen.h"
 #include "common/token/jwk.h"
 
 namespace tollgate::sum {
@@ -78,22 +79,25 @@ absl::StatusOr<std::unique_ptr<SumServer>> SumServer::Start(const SumConfig& con
   server->service_ = std::make_unique<SumServiceImpl>();
 
   grpc::EnableDefaultHealthCheckService(true);
+  LinkHealthDescriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen_address, grpc::InsecureServerCredentials(), &server->port_);
+  AddListeningPort(builder, config.listen_address, config.reuse_port, &server->port_);
   AnswerUndecodableRequests(*server->service_);
   builder.RegisterService(server->service_.get());
   InstallAuthInterceptor(builder, *server->authenticator_);
   std::unique_ptr<grpc::Server> built = builder.BuildAndStart();
   if (!built || server->port_ == 0) {
-    return absl::UnavailableError("cannot listen on " + config.listen_address);
+    return absl::UnavailableError(ListenFailure(config.listen_address));
   }
   {
     // The key fetch thread may be in MarkKeysReady right now.
     std::lock_guard<std::mutex> lock(server->health_mutex_);
     server->server_ = std::move(built);
     if (keys_at_start) server->keys_ready_ = true;
-    server->server_->GetHealthCheckService()->SetServingStatus(server->keys_ready_);
+    // Every service name answers Check and Watch, tied to one status
+    // (MarkKeysReady's SetServingStatus(true) updates them all).
+    MarkServing(*server->server_, {kServiceName}, server->keys_ready_);
   }
   return server;
 }

@@ -11,12 +11,13 @@ namespace tollgate {
 namespace {
 
 // Infrastructure services that must answer without a token: load balancers
-// probe health, and grpcurl lists services through reflection.
+// probe health, and grpcurl lists services through reflection. gRPC 1.51
+// (Debian 12) serves reflection as v1alpha only, so grpc.reflection.v1 is
+// not listed: a path nobody serves has no business being public.
 constexpr const char* kAlwaysPublicMethods[][2] = {
     {"grpc.health.v1.Health", "Check"},
     {"grpc.health.v1.Health", "Watch"},
     {"grpc.reflection.v1alpha.ServerReflection", "ServerReflectionInfo"},
-    {"grpc.reflection.v1.ServerReflection", "ServerReflectionInfo"},
 };
 
 }  // namespace

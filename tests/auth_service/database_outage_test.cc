@@ -3,20 +3,27 @@
 // the database is down (never INTERNAL or UNKNOWN, and the process stays up),
 // health says NOT_SERVING, calls succeed again within 2 s of the database
 // being back, health says SERVING again, and nothing acknowledged is lost.
+// Health follows the database within 2 s both ways, streamed by
+// grpc.health.v1.Health/Watch, and a busy pool (every connection held by a
+// slow statement) is load, not an outage: health stays SERVING (issue 9).
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <future>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <pqxx/pqxx>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/support/child_process.h"
 #include "tests/support/postgres_cluster.h"
 #include "tollgate/auth/v1/auth.grpc.pb.h"
@@ -79,6 +86,101 @@ grpc::Status CheckHealth(const std::shared_ptr<grpc::Channel>& channel, int* ser
   return grpc::Status::OK;
 }
 
+// grpc.health.v1.Health/Watch for one service name, read on a thread of its
+// own: every status the server streams, with the moment it arrived.
+class HealthWatch {
+ public:
+  HealthWatch(const std::shared_ptr<grpc::Channel>& channel, const std::string& service)
+      : stub_(grpc::health::v1::Health::NewStub(channel)) {
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    reader_ = stub_->Watch(&context_, request);
+    thread_ = std::thread([this] { Read(); });
+  }
+  ~HealthWatch() {
+    context_.TryCancel();
+    thread_.join();
+  }
+  HealthWatch(const HealthWatch&) = delete;
+  HealthWatch& operator=(const HealthWatch&) = delete;
+
+  // When `wanted` became the streamed status at or after `since`: the first
+  // such update after `since`, or `since` itself when it was already the
+  // latest status then. nullopt if neither happens by since + timeout.
+  std::optional<SteadyClock::time_point> WaitFor(int wanted, SteadyClock::time_point since,
+                                                 milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    std::optional<SteadyClock::time_point> found;
+    changed_.wait_until(lock, since + timeout, [&] {
+      std::optional<int> latest_before;
+      for (const Update& update : updates_) {
+        if (update.at < since) {
+          latest_before = update.status;
+        } else if (update.status == wanted) {
+          found = update.at;
+          return true;
+        }
+      }
+      if (latest_before == wanted) found = since;
+      return found.has_value() || ended_;
+    });
+    return found;
+  }
+
+  // Whether any update after `since` carried `status`.
+  bool SawAfter(int status, SteadyClock::time_point since) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const Update& update : updates_) {
+      if (update.at >= since && update.status == status) return true;
+    }
+    return false;
+  }
+
+  // "SERVING at +120 ms, ..." relative to `origin`, for failure messages.
+  std::string History(SteadyClock::time_point origin) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::string text;
+    for (const Update& update : updates_) {
+      text += std::to_string(update.status) + " at " +
+              std::to_string(std::chrono::duration_cast<milliseconds>(update.at - origin).count()) +
+              " ms; ";
+    }
+    if (ended_) text += "stream ended: " + std::to_string(finish_.error_code()) + " " +
+                        finish_.error_message();
+    return text;
+  }
+
+ private:
+  struct Update {
+    int status;
+    SteadyClock::time_point at;
+  };
+
+  void Read() {
+    grpc::health::v1::HealthCheckResponse response;
+    while (reader_->Read(&response)) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      updates_.push_back({static_cast<int>(response.status()), SteadyClock::now()});
+      changed_.notify_all();
+    }
+    const grpc::Status finish = reader_->Finish();
+    std::lock_guard<std::mutex> lock(mutex_);
+    finish_ = finish;
+    ended_ = true;
+    changed_.notify_all();
+  }
+
+  std::unique_ptr<grpc::health::v1::Health::Stub> stub_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReader<grpc::health::v1::HealthCheckResponse>> reader_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<Update> updates_;  // guarded by mutex_
+  bool ended_ = false;           // guarded by mutex_
+  grpc::Status finish_;          // guarded by mutex_
+};
+
 // One Register call of the load loop.
 struct CallRecord {
   std::string email;
@@ -90,6 +192,9 @@ struct CallRecord {
 
 class DatabaseOutageTest : public ::testing::Test {
  protected:
+  // AUTH_DATABASE_POOL_SIZE of the auth_service under test.
+  virtual int PoolSize() const { return 4; }
+
   void SetUp() override {
     auto cluster = PostgresCluster::Start();
     ASSERT_TRUE(cluster.ok()) << cluster.status();
@@ -103,7 +208,7 @@ class DatabaseOutageTest : public ::testing::Test {
                                            "AUTH_ARGON2_ITERATIONS=1",
                                            "AUTH_HASH_THREADS=2",
                                            "AUTH_HASH_QUEUE=64",
-                                           "AUTH_DATABASE_POOL_SIZE=4",
+                                           "AUTH_DATABASE_POOL_SIZE=" + std::to_string(PoolSize()),
                                        });
     ASSERT_TRUE(process.ok()) << process.status();
     process_ = *std::move(process);
@@ -367,6 +472,127 @@ TEST_F(DatabaseOutageTest, AnswersUnavailableWhileDownRecoversAndLosesNothingAck
   }
   EXPECT_EQ(lost, 0) << "of " << acknowledged.size() << " acknowledged registrations";
   EXPECT_TRUE(process_->Running());
+}
+
+// Issue 9: a load balancer watching health sees the outage, and the
+// return, within 2 s, on the Watch stream as well as through Check, for the
+// whole server ("") and for tollgate.auth.v1.AuthService alike.
+TEST_F(DatabaseOutageTest, HealthWatchStreamsNotServingAndServingWithinTwoSeconds) {
+  constexpr auto kWithin = seconds(2);
+  HealthWatch watch(channel_, "");
+  // The service's own name follows the same status.
+  HealthWatch named(channel_, "tollgate.auth.v1.AuthService");
+  const auto watch_started = SteadyClock::now();
+  ASSERT_TRUE(watch.WaitFor(kServing, watch_started, seconds(10)))
+      << watch.History(watch_started);
+  ASSERT_TRUE(named.WaitFor(kServing, watch_started, seconds(10)))
+      << named.History(watch_started);
+
+  ASSERT_TRUE(cluster_->Stop().ok());
+  const auto stopped = SteadyClock::now();
+  const auto not_serving = watch.WaitFor(kNotServing, stopped, kWithin);
+  ASSERT_TRUE(not_serving) << "no NOT_SERVING within 2 s of the stop: "
+                           << watch.History(stopped);
+  std::cerr << "Watch: NOT_SERVING "
+            << std::chrono::duration_cast<milliseconds>(*not_serving - stopped).count()
+            << " ms after the stop\n";
+  EXPECT_TRUE(named.WaitFor(kNotServing, stopped, kWithin)) << named.History(stopped);
+  int serving_status = -1;
+  ASSERT_TRUE(CheckHealth(channel_, &serving_status).ok());
+  EXPECT_EQ(serving_status, kNotServing);
+
+  const absl::Status started_again = cluster_->StartAgain();
+  ASSERT_TRUE(started_again.ok()) << started_again;
+  const auto back = SteadyClock::now();
+  const auto serving = watch.WaitFor(kServing, back, kWithin);
+  ASSERT_TRUE(serving) << "no SERVING within 2 s of the database's return: "
+                       << watch.History(stopped);
+  std::cerr << "Watch: SERVING "
+            << std::chrono::duration_cast<milliseconds>(*serving - back).count()
+            << " ms after StartAgain returned\n";
+  EXPECT_TRUE(named.WaitFor(kServing, back, kWithin)) << named.History(stopped);
+  ASSERT_TRUE(CheckHealth(channel_, &serving_status).ok());
+  EXPECT_EQ(serving_status, kServing);
+}
+
+// One pooled connection, held by a Login stuck behind a table lock that the
+// test holds: every health ping then waits for the pool and is shed with
+// RESOURCE_EXHAUSTED. That is a busy replica, not a dead database, so
+// health must stay SERVING (a login flood must not take a healthy replica
+// out of its load balancer).
+class DatabaseOutageBusyPoolTest : public DatabaseOutageTest {
+ protected:
+  int PoolSize() const override { return 1; }
+};
+
+TEST_F(DatabaseOutageBusyPoolTest, HealthStaysServingWhileEveryConnectionIsBusy) {
+  // Long enough for several health rounds (each waits 1 s for the pool).
+  constexpr auto kBusyFor = seconds(5);
+  constexpr int kFlood = 8;
+  AuthResponse registered;
+  ASSERT_EQ(Register("busy.pool@example.com", &registered).error_code(), grpc::StatusCode::OK);
+  HealthWatch watch(channel_, "");
+  const auto watch_started = SteadyClock::now();
+  ASSERT_TRUE(watch.WaitFor(kServing, watch_started, seconds(10)))
+      << watch.History(watch_started);
+
+  pqxx::connection locker(cluster_->url());
+  auto lock = std::make_unique<pqxx::work>(locker);
+  lock->exec("LOCK TABLE users IN ACCESS EXCLUSIVE MODE");
+
+  // The flood: Logins that all need the users table.
+  std::vector<std::future<grpc::Status>> flood;
+  for (int i = 0; i < kFlood; ++i) {
+    flood.push_back(std::async(std::launch::async, [this] {
+      AuthResponse response;
+      return Login("busy.pool@example.com", &response);
+    }));
+  }
+  // The pool's only connection is waiting for the lock.
+  pqxx::connection observer(cluster_->url());
+  bool waiting = false;
+  for (const auto start = SteadyClock::now(); !waiting && SteadyClock::now() - start < seconds(10);) {
+    pqxx::nontransaction query(observer);
+    waiting = query.exec("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                  .at(0)
+                  .at(0)
+                  .as<int>() > 0;
+    if (!waiting) std::this_thread::sleep_for(milliseconds(50));
+  }
+  ASSERT_TRUE(waiting) << "no Login ever waited for the table lock";
+
+  const auto busy_since = SteadyClock::now();
+  int checks = 0;
+  while (SteadyClock::now() - busy_since < kBusyFor) {
+    int serving_status = -1;
+    const grpc::Status status = CheckHealth(channel_, &serving_status);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(serving_status, kServing) << "after "
+        << std::chrono::duration_cast<milliseconds>(SteadyClock::now() - busy_since).count()
+        << " ms of a busy pool";
+    ++checks;
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  EXPECT_FALSE(watch.SawAfter(kNotServing, watch_started)) << watch.History(watch_started);
+  EXPECT_GT(checks, 20);
+
+  // Released, the flood goes through, or was shed while it waited for the
+  // pool (never UNAVAILABLE: the database was there all along).
+  lock->abort();
+  lock.reset();
+  int ok = 0;
+  for (auto& call : flood) {
+    const grpc::Status status = call.get();
+    if (status.ok()) {
+      ++ok;
+    } else {
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+          << status.error_message();
+      EXPECT_EQ(status.error_message(), "database pool exhausted");
+    }
+  }
+  EXPECT_GT(ok, 0);
+  EXPECT_FALSE(watch.SawAfter(kNotServing, watch_started)) << watch.History(watch_started);
 }
 
 }  // namespace

@@ -97,7 +97,8 @@ TEST_F(AccessPolicyTest, HealthAndReflectionArePublicWithoutBeingListed) {
   EXPECT_EQ(RuleOf(policy, "/grpc.health.v1.Health/Watch"), "public");
   EXPECT_EQ(RuleOf(policy, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"),
             "public");
-  EXPECT_EQ(RuleOf(policy, "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"), "public");
+  // gRPC 1.51 serves only v1alpha reflection: v1 is not public.
+  EXPECT_EQ(RuleOf(policy, "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"), "DENIED");
 }
 
 TEST_F(AccessPolicyTest, HealthIsPublicEvenWithNoServiceListed) {
@@ -155,8 +156,7 @@ TEST_F(AccessPolicyTest, DescribeListsEveryMethodWithItsRule) {
             "/tollgate.testing.PolicyTestService/Unannotated                 DENIED (no tollgate.access option)\n"
             "/grpc.health.v1.Health/Check                                    public\n"
             "/grpc.health.v1.Health/Watch                                    public\n"
-            "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo  public\n"
-            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo       public\n");
+            "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo  public\n");
 }
 
 TEST_F(AccessPolicyTest, DescribeHasOneLinePerMethodOfEveryListedService) {
@@ -180,8 +180,9 @@ TEST_F(AccessPolicyTest, DescribeHasOneLinePerMethodOfEveryListedService) {
       EXPECT_EQ(found, 1) << path;
     }
   }
-  // Plus the four always-public infrastructure methods.
-  EXPECT_EQ(lines.size(), methods + 4);
+  // Plus the three always-public infrastructure methods (health Check and
+  // Watch, v1alpha reflection).
+  EXPECT_EQ(lines.size(), methods + 3);
 }
 
 }  // namespace
