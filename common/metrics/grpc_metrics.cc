@@ -1,0 +1,125 @@
+#include "common/metrics/grpc_metrics.h"
+
+#include <iterator>
+#include <tuple>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace tollgate {
+namespace {
+
+// go-grpc-prometheus's DefBuckets (prometheus.DefBuckets).
+const prometheus::Histogram::BucketBoundaries& HandlingBuckets() {
+  static const auto* const buckets = new prometheus::Histogram::BucketBoundaries{
+      0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  return *buckets;
+}
+
+// go-grpc-prometheus's splitMethodName.
+std::pair<std::string, std::string> SplitMethodName(std::string_view full_method) {
+  if (!full_method.empty() && full_method[0] == '/') full_method.remove_prefix(1);
+  const size_t slash = full_method.find('/');
+  if (slash == std::string_view::npos) return {"unknown", "unknown"};
+  return {std::string(full_method.substr(0, slash)), std::string(full_method.substr(slash + 1))};
+}
+
+}  // namespace
+
+std::string GrpcCodeName(grpc::StatusCode code) {
+  static constexpr const char* kNames[] = {
+      "OK",          "Canceled",          "Unknown",          "InvalidArgument",
+      "DeadlineExceeded", "NotFound",     "AlreadyExists",    "PermissionDenied",
+      "ResourceExhausted", "FailedPrecondition", "Aborted",   "OutOfRange",
+      "Unimplemented", "Internal",        "Unavailable",      "DataLoss",
+      "Unauthenticated"};
+  const int value = static_cast<int>(code);
+  if (value >= 0 && value < static_cast<int>(std::size(kNames))) return kNames[value];
+  return absl::StrCat("Code(", value, ")");
+}
+
+GrpcMetrics::GrpcMetrics(prometheus::Registry& registry)
+    : started_(prometheus::BuildCounter()
+                   .Name("grpc_server_started_total")
+                   .Help("Total number of RPCs started on the server.")
+                   .Register(registry)),
+      handled_(prometheus::BuildCounter()
+                   .Name("grpc_server_handled_total")
+                   .Help("Total number of RPCs completed on the server, regardless of success "
+                         "or failure.")
+                   .Register(registry)),
+      handling_(prometheus::BuildHistogram()
+                    .Name("grpc_server_handling_seconds")
+                    .Help("Histogram of response latency (seconds) of gRPC that had been "
+                          "application-level handled by the server.")
+                    .Register(registry)) {}
+
+GrpcMetrics::~GrpcMetrics() = default;
+
+GrpcMetrics::Series& GrpcMetrics::Find(std::string_view full_method, std::string_view type) {
+  {
+    absl::ReaderMutexLock lock(&mutex_);
+    if (auto it = series_.find(full_method); it != series_.end()) {
+      for (const auto& series : it->second) {
+        if (series->type == type) return *series;
+      }
+    }
+  }
+  absl::MutexLock lock(&mutex_);
+  auto& list = series_[std::string(full_method)];
+  for (const auto& series : list) {
+    if (series->type == type) return *series;  // another thread was first
+  }
+  auto series = std::make_unique<Series>();
+  series->type = std::string(type);
+  std::tie(series->service, series->method) = SplitMethodName(full_method);
+  const prometheus::Labels labels = {{"grpc_service", series->service},
+                                     {"grpc_method", series->method},
+                                     {"grpc_type", series->type}};
+  series->started = &started_.Add(labels);
+  series->handling = &handling_.Add(labels, HandlingBuckets());
+  list.push_back(std::move(series));
+  return *list.back();
+}
+
+prometheus::Counter& GrpcMetrics::Handled(Series& series, grpc::StatusCode code) {
+  const prometheus::Labels labels = {{"grpc_service", series.service},
+                                     {"grpc_method", series.method},
+                                     {"grpc_type", series.type},
+                                     {"grpc_code", GrpcCodeName(code)}};
+  const int index = static_cast<int>(code);
+  if (index < 0 || index >= kCodes) return handled_.Add(labels);  // rare: not cached
+  prometheus::Counter* counter = series.handled[index].load(std::memory_order_acquire);
+  if (counter != nullptr) return *counter;
+  // Family::Add returns the existing series for equal labels, so a race
+  // between two first calls stores the same pointer twice.
+  counter = &handled_.Add(labels);
+  series.handled[index].store(counter, std::memory_order_release);
+  return *counter;
+}
+
+void GrpcMetrics::InitializeMethod(std::string_view full_method, std::string_view type) {
+  Series& series = Find(full_method, type);
+  for (int code = 0; code < kCodes; ++code) Handled(series, static_cast<grpc::StatusCode>(code));
+}
+
+void GrpcMetrics::RecordStart(std::string_view full_method, std::string_view type) {
+  Find(full_method, type).started->Increment();
+}
+
+void GrpcMetrics::RecordCall(std::string_view full_method, std::string_view type,
+                             grpc::StatusCode code, double seconds) {
+  Series& series = Find(full_method, type);
+  const int index = static_cast<int>(code);
+  prometheus::Counter* counter = index >= 0 && index < kCodes
+                                     ? series.handled[index].load(std::memory_order_acquire)
+                                     : nullptr;
+  (counter != nullptr ? *counter : Handled(series, code)).Increment();
+  series.handling->Observe(seconds);
+}
+
+}  // namespace tollgate
