@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 #include <openssl/evp.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
@@ -136,6 +137,13 @@ absl::Status HttpEndpoint::Start() {
   server_->set_keep_alive_max_count(
       options_.keep_alive_max_requests > 0 ? options_.keep_alive_max_requests : 1);
   server_->set_payload_max_length(options_.max_request_body_bytes);
+  // cpp-httplib's default sets SO_REUSEPORT, with which a second process
+  // binds the same port and silently takes half the connections. Only
+  // SO_REUSEADDR (a restart need not wait out TIME_WAIT).
+  server_->set_socket_options([](int socket) {
+    const int yes = 1;
+    setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   server_->set_pre_routing_handler(
       [this](const httplib::Request& request, httplib::Response& response) {
         Route(request, response);

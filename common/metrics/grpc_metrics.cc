@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/histogram.h"
@@ -63,7 +64,7 @@ GrpcMetrics::~GrpcMetrics() = default;
 GrpcMetrics::Series& GrpcMetrics::Find(std::string_view full_method, std::string_view type) {
   {
     absl::ReaderMutexLock lock(&mutex_);
-    if (auto it = series_.find(full_method); it != series_.end()) {
+    if (auto it = series_.find(absl::string_view(full_method.data(), full_method.size())); it != series_.end()) {
       for (const auto& series : it->second) {
         if (series->type == type) return *series;
       }
