@@ -34,6 +34,21 @@ absl::Status InvalidAddress(const std::string& address, absl::string_view why) {
       absl::StrCat("invalid HTTP listen address '", address, "': ", why));
 }
 
+// The body of an error answer that has none yet: one that cpp-httplib
+// produced itself (400, 413 ...) or a 404/405 the pre-routing handler left
+// to it (Route() sets only the status of those).
+std::string ErrorBody(int status) {
+  switch (status) {
+    case 400: return "bad request\n";
+    case 404: return "not found\n";
+    case 405: return "method not allowed\n";
+    case 413: return "request body too large\n";
+    case 414: return "request URI too long\n";
+    case 500: return "internal error\n";
+    default: return absl::StrCat(status, "\n");
+  }
+}
+
 }  // namespace
 
 absl::Status ParseHostPort(const std::string& address, HostPort* out) {
@@ -137,6 +152,9 @@ absl::Status HttpEndpoint::Start() {
   server_->set_keep_alive_max_count(
       options_.keep_alive_max_requests > 0 ? options_.keep_alive_max_requests : 1);
   server_->set_payload_max_length(options_.max_request_body_bytes);
+  // Headers and body go out in separate writes: without TCP_NODELAY a
+  // keep-alive client waits out delayed ACKs (some 40 ms) per response.
+  server_->set_tcp_nodelay(true);
   // cpp-httplib's default sets SO_REUSEPORT, with which a second process
   // binds the same port and silently takes half the connections. Only
   // SO_REUSEADDR (a restart need not wait out TIME_WAIT).
@@ -158,8 +176,18 @@ absl::Status HttpEndpoint::Start() {
   server_->set_exception_handler(
       [](const httplib::Request&, httplib::Response& response, std::exception_ptr) {
         response.status = 500;
-        response.set_content("internal error\n", kTextPlain);
       });
+  // Called for every answer >= 400 before it is written; gives a body (with
+  // its Content-Length, which cpp-httplib computes for a Handled error) to
+  // those that have none. The Allow of a 405 goes if reading the body turned
+  // the answer into a 413.
+  server_->set_error_handler(httplib::Server::HandlerWithResponse(
+      [](const httplib::Request&, httplib::Response& response) {
+    if (!response.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    if (response.status != 405) response.headers.erase("Allow");
+    response.set_content(ErrorBody(response.status), kTextPlain);
+    return httplib::Server::HandlerResponse::Handled;
+  }));
 
   errno = 0;
   int bound_port = host_port.port;
@@ -213,13 +241,11 @@ void HttpEndpoint::Route(const httplib::Request& request, httplib::Response& res
                      (path == kJwksPath && jwks_json_);
   if (!known) {
     response.status = 404;
-    response.set_content("not found\n", kTextPlain);
     return;
   }
   if (request.method != "GET" && request.method != "HEAD") {
     response.status = 405;
     response.set_header("Allow", "GET, HEAD");
-    response.set_content("method not allowed\n", kTextPlain);
     return;
   }
   if (path == kHealthPath) {

@@ -164,14 +164,28 @@ TEST_F(HttpEndpointTest, OversizedBodyIs413) {
   auto result = client_->Post("/healthz", std::string(1025, 'x'), "text/plain");
   ASSERT_TRUE(result);
   EXPECT_EQ(result->status, 413);
+  EXPECT_EQ(result->body, "request body too large\n");
+  EXPECT_FALSE(result->has_header("Allow"));
+  auto within = client_->Post("/healthz", std::string(1024, 'x'), "text/plain");
+  ASSERT_TRUE(within);
+  EXPECT_EQ(within->status, 405);
 }
 
+// A 404/405 answer carries its Content-Length and the request's body is read
+// off the connection, so a keep-alive client goes on (a missing
+// Content-Length had each such answer wait out the keep-alive timeout).
 TEST_F(HttpEndpointTest, KeepAliveConnectionServesSeveralRequests) {
   client_->set_keep_alive(true);
+  client_->set_read_timeout(std::chrono::seconds(1));
   for (int i = 0; i < 3; ++i) {
     auto post = client_->Post("/healthz", "some body", "text/plain");
     ASSERT_TRUE(post);
     EXPECT_EQ(post->status, 405);
+    EXPECT_EQ(post->body, "method not allowed\n");
+    auto missing = client_->Get("/missing");
+    ASSERT_TRUE(missing);
+    EXPECT_EQ(missing->status, 404);
+    EXPECT_EQ(missing->body, "not found\n");
     auto get = client_->Get("/healthz");
     ASSERT_TRUE(get);
     EXPECT_EQ(get->status, 200);
