@@ -61,66 +61,73 @@ GrpcMetrics::GrpcMetrics(prometheus::Registry& registry)
 
 GrpcMetrics::~GrpcMetrics() = default;
 
-GrpcMetrics::Series& GrpcMetrics::Find(std::string_view full_method, std::string_view type) {
+GrpcMetrics::Method& GrpcMetrics::ForMethod(std::string_view full_method,
+                                            std::string_view type) {
   {
     absl::ReaderMutexLock lock(&mutex_);
-    if (auto it = series_.find(absl::string_view(full_method.data(), full_method.size())); it != series_.end()) {
+    if (auto it = series_.find(absl::string_view(full_method.data(), full_method.size()));
+        it != series_.end()) {
       for (const auto& series : it->second) {
-        if (series->type == type) return *series;
+        if (series->type_ == type) return *series;
       }
     }
   }
   absl::MutexLock lock(&mutex_);
   auto& list = series_[std::string(full_method)];
   for (const auto& series : list) {
-    if (series->type == type) return *series;  // another thread was first
+    if (series->type_ == type) return *series;  // another thread was first
   }
-  auto series = std::make_unique<Series>();
-  series->type = std::string(type);
-  std::tie(series->service, series->method) = SplitMethodName(full_method);
-  const prometheus::Labels labels = {{"grpc_service", series->service},
-                                     {"grpc_method", series->method},
-                                     {"grpc_type", series->type}};
-  series->started = &started_.Add(labels);
-  series->handling = &handling_.Add(labels, HandlingBuckets());
+  auto series = std::make_unique<Method>();
+  series->handled_family_ = &handled_;
+  series->type_ = std::string(type);
+  std::tie(series->service_, series->method_) = SplitMethodName(full_method);
+  const prometheus::Labels labels = {{"grpc_service", series->service_},
+                                     {"grpc_method", series->method_},
+                                     {"grpc_type", series->type_}};
+  series->started_ = &started_.Add(labels);
+  series->handling_ = &handling_.Add(labels, HandlingBuckets());
   list.push_back(std::move(series));
   return *list.back();
 }
 
-prometheus::Counter& GrpcMetrics::Handled(Series& series, grpc::StatusCode code) {
-  const prometheus::Labels labels = {{"grpc_service", series.service},
-                                     {"grpc_method", series.method},
-                                     {"grpc_type", series.type},
-                                     {"grpc_code", GrpcCodeName(code)}};
+prometheus::Counter& GrpcMetrics::Method::Handled(grpc::StatusCode code) {
   const int index = static_cast<int>(code);
-  if (index < 0 || index >= kCodes) return handled_.Add(labels);  // rare: not cached
-  prometheus::Counter* counter = series.handled[index].load(std::memory_order_acquire);
+  prometheus::Counter* counter =
+      index >= 0 && index < kCodes ? handled_[index].load(std::memory_order_acquire) : nullptr;
   if (counter != nullptr) return *counter;
+  const prometheus::Labels labels = {{"grpc_service", service_},
+                                     {"grpc_method", method_},
+                                     {"grpc_type", type_},
+                                     {"grpc_code", GrpcCodeName(code)}};
   // Family::Add returns the existing series for equal labels, so a race
-  // between two first calls stores the same pointer twice.
-  counter = &handled_.Add(labels);
-  series.handled[index].store(counter, std::memory_order_release);
+  // between two first calls stores the same pointer twice. A code outside
+  // the enum is not cached (it never comes from gRPC itself).
+  counter = &handled_family_->Add(labels);
+  if (index >= 0 && index < kCodes) handled_[index].store(counter, std::memory_order_release);
   return *counter;
 }
 
+void GrpcMetrics::Method::RecordStart() { started_->Increment(); }
+
+void GrpcMetrics::Method::RecordCall(grpc::StatusCode code, double seconds) {
+  Handled(code).Increment();
+  handling_->Observe(seconds);
+}
+
 void GrpcMetrics::InitializeMethod(std::string_view full_method, std::string_view type) {
-  Series& series = Find(full_method, type);
-  for (int code = 0; code < kCodes; ++code) Handled(series, static_cast<grpc::StatusCode>(code));
+  Method& series = ForMethod(full_method, type);
+  for (int code = 0; code < Method::kCodes; ++code) {
+    series.Handled(static_cast<grpc::StatusCode>(code));
+  }
 }
 
 void GrpcMetrics::RecordStart(std::string_view full_method, std::string_view type) {
-  Find(full_method, type).started->Increment();
+  ForMethod(full_method, type).RecordStart();
 }
 
 void GrpcMetrics::RecordCall(std::string_view full_method, std::string_view type,
                              grpc::StatusCode code, double seconds) {
-  Series& series = Find(full_method, type);
-  const int index = static_cast<int>(code);
-  prometheus::Counter* counter = index >= 0 && index < kCodes
-                                     ? series.handled[index].load(std::memory_order_acquire)
-                                     : nullptr;
-  (counter != nullptr ? *counter : Handled(series, code)).Increment();
-  series.handling->Observe(seconds);
+  ForMethod(full_method, type).RecordCall(code, seconds);
 }
 
 }  // namespace tollgate

@@ -84,6 +84,24 @@ TEST(GrpcMetrics, CountsPerMethodTypeAndCode) {
   EXPECT_TRUE(Contains(text, "grpc_server_started_total{" + stream + "} 0")) << text;
 }
 
+TEST(GrpcMetrics, KeptMethodUpdatesTheSameSeries) {
+  prometheus::Registry registry;
+  GrpcMetrics metrics(registry);
+  GrpcMetrics::Method& sum = metrics.ForMethod("/tollgate.sum.v1.SumService/Sum", "unary");
+  EXPECT_EQ(&sum, &metrics.ForMethod("/tollgate.sum.v1.SumService/Sum", "unary"));
+  EXPECT_NE(&sum, &metrics.ForMethod("/tollgate.sum.v1.SumService/Sum", "server_stream"));
+  sum.RecordStart();
+  sum.RecordCall(grpc::StatusCode::OK, 0.5);
+  metrics.RecordCall("/tollgate.sum.v1.SumService/Sum", "unary", grpc::StatusCode::OK, 0.25);
+  const std::string text = Scrape(registry);
+  const std::string labels =
+      R"(grpc_method="Sum",grpc_service="tollgate.sum.v1.SumService",grpc_type="unary")";
+  EXPECT_TRUE(Contains(text, "grpc_server_started_total{" + labels + "} 1")) << text;
+  EXPECT_TRUE(Contains(text, "grpc_server_handled_total{grpc_code=\"OK\"," + labels + "} 2"))
+      << text;
+  EXPECT_TRUE(Contains(text, "grpc_server_handling_seconds_sum{" + labels + "} 0.75")) << text;
+}
+
 TEST(GrpcMetrics, BucketsAreGoGrpcPrometheusDefaults) {
   prometheus::Registry registry;
   GrpcMetrics metrics(registry);
