@@ -30,7 +30,8 @@ struct HttpEndpointOptions {
   // in brackets.
   std::string address;
   // Worker threads serving connections (one connection at a time each); more
-  // connections wait in the accept queue of cpp-httplib.
+  // connections are accepted and wait in cpp-httplib's job queue, which
+  // 0.11 does not bound (each connection is bounded by the timeouts below).
   int threads = 2;
   // Per socket read/write: a client that sends nothing (or reads nothing) for
   // this long is disconnected.
