@@ -13,6 +13,8 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   libpqxx-dev libsodium-dev nlohmann-json3-dev libabsl-dev libssl-dev libcurl4-openssl-dev
   libicu-dev
+  # the HTTP side port (/healthz, /readyz, /metrics, JWKS) and its metrics
+  libcpp-httplib-dev prometheus-cpp-dev
   # tests and benchmarks
   libgtest-dev googletest libgmock-dev libbenchmark-dev
   nghttp2-client curl python3-fastapi python3-uvicorn
