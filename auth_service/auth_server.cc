@@ -17,6 +17,7 @@
 #include "auth_service/mail/smtp_mail_sender.h"
 #include "auth_service/tokens/opaque_token.h"
 #include "common/auth/access_policy.h"
+#include "common/metrics/process_metrics.h"
 #include "common/auth/auth_interceptor.h"
 #include "common/request_decoding.h"
 #include "common/server_listen.h"
@@ -220,7 +221,30 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
   MarkServing(*server->server_, {kAuthServiceName}, true);
   server->clock_ = &clock;
   server->StartBackgroundTasks(config);
+  if (auto status = server->StartHttp(config, *key_set); !status.ok()) return status;
   return server;
+}
+
+absl::Status AuthServer::StartHttp(const AuthConfig& config, const JwkSet& published_keys) {
+  if (config.http_listen_address.empty()) return absl::OkStatus();
+  metrics_registry_ = std::make_shared<prometheus::Registry>();
+  metrics_ = std::make_unique<AuthServiceMetrics>(*metrics_registry_);
+  gauges_ = std::make_shared<GaugeRefresher>();
+  gauges_->Add(metrics_->password_hash_queue_depth,
+               [this] { return static_cast<double>(hashing_pool_->queued()); });
+  gauges_->Add(metrics_->mail_outbox_pending, [this] {
+    const absl::StatusOr<int64_t> pending = outbox_->CountPending();
+    return pending.ok() ? static_cast<double>(*pending) : -1.0;  // -1: database unreachable
+  });
+  http_ = std::make_unique<HttpEndpoint>(HttpEndpointOptions{config.http_listen_address});
+  http_->ServeReadiness([this] { return serving_.load() && !stopping_.load(); });
+  // The refresher first: it sets the gauges the registry then reports.
+  http_->ServeMetrics({gauges_, std::make_shared<ProcessMetrics>(), metrics_registry_});
+  // Shorter than any sane key-rotation overlap, so a gateway that caches
+  // the set sees a new key well before tokens signed with it arrive.
+  http_->ServeJwks([json = published_keys.ToPublicJson()] { return json; },
+                   std::chrono::seconds(300));
+  return http_->Start();
 }
 
 void AuthServer::StartBackgroundTasks(const AuthConfig& config) {
@@ -313,16 +337,17 @@ void AuthServer::CheckHealth() {
   // lost, backing off) means the database is unreachable.
   if (ping.code() == absl::StatusCode::kResourceExhausted) return;
   const bool reachable = ping.code() != absl::StatusCode::kUnavailable;
-  if (reachable != serving_ && !stopping_.load()) {
+  if (reachable != serving_.load() && !stopping_.load()) {
     serving_ = reachable;
-    server_->GetHealthCheckService()->SetServingStatus(serving_);
+    server_->GetHealthCheckService()->SetServingStatus(reachable);
     std::cerr << "auth: database "
-              << (serving_ ? "reachable again: SERVING" : "unreachable: NOT_SERVING") << "\n";
+              << (reachable ? "reachable again: SERVING" : "unreachable: NOT_SERVING") << "\n";
   }
 }
 
 void AuthServer::Shutdown(std::chrono::milliseconds drain) {
   if (stopping_.exchange(true)) return;
+  if (http_) http_->Stop();
   // Each Stop waits for a running round; a janitor or mail round checks
   // keep_going between batches, so this is quick.
   for (PeriodicTask* task : {health_task_.get(), janitor_task_.get(), mail_task_.get()}) {

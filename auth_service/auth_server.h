@@ -33,7 +33,11 @@
 #include "common/auth/bearer_authenticator.h"
 #include "common/clock.h"
 #include "common/keys/key_source.h"
+#include "common/http/http_endpoint.h"
+#include "common/metrics/gauge_refresher.h"
+#include "common/metrics/service_metrics.h"
 #include "common/periodic_task.h"
+#include "prometheus/registry.h"
 #include "common/random_source.h"
 
 namespace tollgate::auth {
@@ -66,6 +70,8 @@ class AuthServer final {
 
   // The bound port (useful with AUTH_LISTEN=127.0.0.1:0).
   int port() const { return port_; }
+  // The bound HTTP port (AUTH_HTTP_LISTEN), 0 when it is off.
+  int http_port() const { return http_ ? http_->port() : 0; }
   // Stops accepting calls, lets in-flight calls finish (up to the deadline),
   // then cancels the rest.
   void Shutdown(std::chrono::milliseconds drain = std::chrono::milliseconds(5000));
@@ -74,6 +80,8 @@ class AuthServer final {
   AuthServer() = default;
   // Starts the mail sender when AUTH_SMTP_URL is set.
   absl::Status StartMailSender(const AuthConfig& config, const Clock& clock);
+  // Serves AUTH_HTTP_LISTEN, when set.
+  absl::Status StartHttp(const AuthConfig& config, const JwkSet& published_keys);
   // Starts the health watch and the janitor (the server must be running).
   void StartBackgroundTasks(const AuthConfig& config);
   // One health check: NOT_SERVING while PostgreSQL is unreachable (Ping
@@ -114,7 +122,8 @@ class AuthServer final {
   int port_ = 0;
   const Clock* clock_ = nullptr;
   std::atomic<bool> stopping_{false};
-  bool serving_ = true;  // what health says; touched by the health task only
+  // What health says: written by the health task, read by /readyz.
+  std::atomic<bool> serving_{true};
   std::unique_ptr<OutboxStore> outbox_;
   std::unique_ptr<MailSender> mail_sender_;  // null without AUTH_SMTP_URL
   std::unique_ptr<OutboxDispatcher> dispatcher_;
@@ -123,6 +132,11 @@ class AuthServer final {
   std::unique_ptr<PeriodicTask> health_task_;
   std::unique_ptr<PeriodicTask> janitor_task_;
   std::unique_ptr<PeriodicTask> mail_task_;
+  // AUTH_HTTP_LISTEN: /healthz, /readyz, /metrics, /.well-known/jwks.json.
+  std::shared_ptr<prometheus::Registry> metrics_registry_;
+  std::unique_ptr<AuthServiceMetrics> metrics_;
+  std::shared_ptr<GaugeRefresher> gauges_;
+  std::unique_ptr<HttpEndpoint> http_;
 };
 
 }  // namespace tollgate::auth

@@ -1,6 +1,7 @@
 // AuthService end to end in one process: the real gRPC server on 127.0.0.1:0,
 // a real PostgreSQL cluster started by the test, an injected clock.
 #include <grpcpp/grpcpp.h>
+#include <httplib.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -561,6 +562,63 @@ TEST_F(AuthServiceTest, JanitorDeletesSessionsADayAfterTheyEndedAndKeepsLiveOnes
   // The accounts themselves stay.
   AuthResponse login;
   EXPECT_TRUE(Login(expired_email, kPassword, &login).ok());
+}
+
+TEST_F(AuthServiceTest, HttpPortServesHealthReadinessJwksAndMetrics) {
+  config_.http_listen_address = "127.0.0.1:0";
+  StartServer();
+  ASSERT_GT(server_->http_port(), 0);
+  httplib::Client http("127.0.0.1", server_->http_port());
+  http.set_read_timeout(5, 0);
+
+  auto healthz = http.Get("/healthz");
+  ASSERT_TRUE(healthz);
+  EXPECT_EQ(healthz->status, 200);
+  auto readyz = http.Get("/readyz");
+  ASSERT_TRUE(readyz);
+  EXPECT_EQ(readyz->status, 200);
+
+  // The same set as GetJwks (empty here: an HS256 secret is never
+  // published), with its media type, a cache lifetime and an ETag.
+  v1::GetJwksResponse jwks;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->GetJwks(&context, v1::GetJwksRequest(), &jwks).ok());
+  auto served = http.Get("/.well-known/jwks.json");
+  ASSERT_TRUE(served);
+  EXPECT_EQ(served->status, 200);
+  EXPECT_EQ(served->body, jwks.jwks_json());
+  EXPECT_EQ(served->get_header_value("Content-Type"), "application/jwk-set+json");
+  EXPECT_EQ(served->get_header_value("Cache-Control"), "public, max-age=300");
+  const std::string etag = served->get_header_value("ETag");
+  ASSERT_FALSE(etag.empty());
+  auto not_modified = http.Get("/.well-known/jwks.json", {{"If-None-Match", etag}});
+  ASSERT_TRUE(not_modified);
+  EXPECT_EQ(not_modified->status, 304);
+
+  auto metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_NE(metrics->body.find("\ntollgate_password_hash_queue_depth 0\n"), std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("\ntollgate_mail_outbox_pending "), std::string::npos);
+  EXPECT_NE(metrics->body.find("\nprocess_resident_memory_bytes "), std::string::npos);
+
+  // Readiness follows the database: down, 503; back, 200.
+  ASSERT_TRUE(cluster_->Stop().ok());
+  int status = 0;
+  for (int i = 0; i < 50 && status != 503; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto probe = http.Get("/readyz");
+    status = probe ? probe->status : 0;
+  }
+  EXPECT_EQ(status, 503);
+  ASSERT_TRUE(cluster_->StartAgain().ok());
+  for (int i = 0; i < 50 && status != 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto probe = http.Get("/readyz");
+    status = probe ? probe->status : 0;
+  }
+  EXPECT_EQ(status, 200);
 }
 
 }  // namespace
