@@ -10,6 +10,7 @@
 #include "common/auth/access_policy.h"
 #include "common/auth/auth_interceptor.h"
 #include "common/keys/auth_service_key_source.h"
+#include "common/metrics/process_metrics.h"
 #include "common/request_decoding.h"
 #include "common/server_listen.h"
 #include "common/token/jwk.h"
@@ -99,7 +100,22 @@ absl::StatusOr<std::unique_ptr<SumServer>> SumServer::Start(const SumConfig& con
     // (MarkKeysReady's SetServingStatus(true) updates them all).
     MarkServing(*server->server_, {kServiceName}, server->keys_ready_);
   }
+  if (auto status = server->StartHttp(config); !status.ok()) return status;
   return server;
+}
+
+absl::Status SumServer::StartHttp(const SumConfig& config) {
+  if (config.http_listen_address.empty()) return absl::OkStatus();
+  http_ = std::make_unique<HttpEndpoint>(HttpEndpointOptions{config.http_listen_address});
+  // Ready exactly when gRPC health says SERVING: keys held, not stopping.
+  http_->ServeReadiness([this] { return Ready(); });
+  http_->ServeMetrics({std::make_shared<ProcessMetrics>()});
+  return http_->Start();
+}
+
+bool SumServer::Ready() {
+  std::lock_guard<std::mutex> lock(health_mutex_);
+  return keys_ready_ && !shut_down_;
 }
 
 void SumServer::MarkKeysReady() {
@@ -115,6 +131,7 @@ void SumServer::Shutdown(std::chrono::milliseconds drain) {
     if (shut_down_) return;
     shut_down_ = true;
   }
+  if (http_) http_->Stop();
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + drain);
 }
 

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "common/auth/bearer_authenticator.h"
 #include "common/clock.h"
+#include "common/http/http_endpoint.h"
 #include "common/keys/key_source.h"
 #include "sum_service/sum_config.h"
 #include "sum_service/sum_service_impl.h"
@@ -33,6 +34,8 @@ class SumServer final {
   ~SumServer();
 
   int port() const { return port_; }
+  // The bound HTTP port (SUM_HTTP_LISTEN), 0 when it is off.
+  int http_port() const { return http_ ? http_->port() : 0; }
   SumServiceImpl& service() { return *service_; }
   // Stops accepting calls, lets in-flight calls finish (up to `drain`).
   void Shutdown(std::chrono::milliseconds drain = std::chrono::milliseconds(5000));
@@ -40,6 +43,9 @@ class SumServer final {
  private:
   SumServer() = default;
   void MarkKeysReady();
+  // Serves SUM_HTTP_LISTEN, when set: /healthz, /readyz, /metrics.
+  absl::Status StartHttp(const SumConfig& config);
+  bool Ready();
 
   std::unique_ptr<KeySource> keys_;
   std::unique_ptr<BearerAuthenticator> authenticator_;
@@ -50,6 +56,7 @@ class SumServer final {
   std::mutex health_mutex_;
   bool keys_ready_ = false;  // guarded by health_mutex_
   bool shut_down_ = false;   // guarded by health_mutex_
+  std::unique_ptr<HttpEndpoint> http_;
 };
 
 }  // namespace tollgate::sum

@@ -7,6 +7,7 @@
 // unary and in a client stream (raw bodies through a generic stub).
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+#include <httplib.h>
 #include <grpcpp/support/client_interceptor.h>
 #include <gtest/gtest.h>
 
@@ -69,7 +70,8 @@ class ReceivedMessageCounter final : public grpc::experimental::ClientIntercepto
 class SumServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::vector<std::string> args = {"sum_service", "--listen=127.0.0.1:0"};
+    std::vector<std::string> args = {"sum_service", "--listen=127.0.0.1:0",
+                                     "--http-listen=127.0.0.1:0"};
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
     auto config = SumConfig::FromFlagsAndEnv(
@@ -255,6 +257,27 @@ class SumServerTest : public ::testing::Test {
   std::unique_ptr<v1::SumService::Stub> stub_;
   std::unique_ptr<AccessTokenIssuer> issuer_;
 };
+
+TEST_F(SumServerTest, HttpPortServesHealthReadinessAndMetrics) {
+  ASSERT_GT(server_->http_port(), 0);
+  httplib::Client http("127.0.0.1", server_->http_port());
+  http.set_read_timeout(5, 0);
+  auto healthz = http.Get("/healthz");
+  ASSERT_TRUE(healthz);
+  EXPECT_EQ(healthz->status, 200);
+  auto readyz = http.Get("/readyz");  // the HS256 key is held from the start
+  ASSERT_TRUE(readyz);
+  EXPECT_EQ(readyz->status, 200);
+  auto metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_NE(metrics->body.find("\nprocess_resident_memory_bytes "), std::string::npos)
+      << metrics->body;
+  EXPECT_EQ(http.Get("/.well-known/jwks.json")->status, 404);  // AuthService's, not ours
+  server_->Shutdown();
+  // Stopping: the HTTP port goes with the gRPC server.
+  EXPECT_FALSE(http.Get("/healthz"));
+}
 
 TEST_F(SumServerTest, SumsWithAValidUserToken) {
   v1::SumResponse response;
