@@ -8,18 +8,11 @@
 namespace tollgate::auth {
 
 absl::StatusOr<std::string> CanonicalUserId(std::string_view id) {
-  const auto invalid = [] { return absl::InvalidArgumentError("user_id: must be a UUID"); };
-  if (id.size() != 36) return invalid();
   std::string canonical(id);
-  for (size_t i = 0; i < canonical.size(); ++i) {
-    char& c = canonical[i];
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (c != '-') return invalid();
-      continue;
-    }
+  for (char& c : canonical) {
     if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return invalid();
   }
+  if (!IsCanonicalUuid(canonical)) return absl::InvalidArgumentError("user_id: must be a UUID");
   return canonical;
 }
 

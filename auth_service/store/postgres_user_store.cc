@@ -15,21 +15,6 @@ namespace {
 
 absl::Status UserNotFound() { return absl::NotFoundError("user not found"); }
 
-// A UUID as PostgreSQL prints it; anything else cannot be an id and is
-// answered NOT_FOUND without a cast error from the database.
-bool LooksLikeUuid(const std::string& id) {
-  if (id.size() != 36) return false;
-  for (size_t i = 0; i < id.size(); ++i) {
-    const char c = id[i];
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (c != '-') return false;
-    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> PostgresUserStore::PreparedStatements() {
@@ -127,7 +112,7 @@ absl::StatusOr<std::optional<UserRecord>> PostgresUserStore::FindByEmailKey(
 }
 
 absl::StatusOr<UserRecord> PostgresUserStore::FindById(const std::string& user_id) {
-  if (!LooksLikeUuid(user_id)) return UserNotFound();
+  if (!IsCanonicalUuid(user_id)) return UserNotFound();
   return pool_.Run<UserRecord>([&](pqxx::connection& conn) -> absl::StatusOr<UserRecord> {
     pqxx::read_transaction txn(conn);
     const pqxx::result rows = txn.exec_prepared("find_user_by_id", user_id);
@@ -153,7 +138,7 @@ absl::Status PostgresUserStore::UpgradePasswordHash(const std::string& user_id,
 absl::StatusOr<UserRecord> PostgresUserStore::UpdateProfile(const std::string& user_id,
                                                             const ProfileChange& change,
                                                             int64_t now) {
-  if (!LooksLikeUuid(user_id)) return UserNotFound();
+  if (!IsCanonicalUuid(user_id)) return UserNotFound();
   return pool_.Run<UserRecord>([&](pqxx::connection& conn) -> absl::StatusOr<UserRecord> {
     pqxx::work txn(conn);
     const pqxx::result rows =
@@ -174,7 +159,7 @@ absl::StatusOr<UserRecord> PostgresUserStore::UpdateProfile(const std::string& u
 absl::StatusOr<int64_t> PostgresUserStore::ChangePassword(const std::string& user_id,
                                                           const std::string& password_hash,
                                                           const NewSession& fresh, int64_t now) {
-  if (!LooksLikeUuid(user_id)) return UserNotFound();
+  if (!IsCanonicalUuid(user_id)) return UserNotFound();
   return pool_.Run<int64_t>([&](pqxx::connection& conn) -> absl::StatusOr<int64_t> {
     pqxx::work txn(conn);
     if (txn.exec_prepared("set_password_hash", user_id, password_hash, now).affected_rows() == 0) {
@@ -217,7 +202,7 @@ bool IsLastActiveAdmin(const pqxx::result& active_admins, const std::string& use
 absl::StatusOr<UserRecord> PostgresUserStore::SetRoles(const std::string& user_id,
                                                        const std::vector<std::string>& roles,
                                                        int64_t now) {
-  if (!LooksLikeUuid(user_id)) return UserNotFound();
+  if (!IsCanonicalUuid(user_id)) return UserNotFound();
   const bool keeps_admin = std::find(roles.begin(), roles.end(), "admin") != roles.end();
   return pool_.Run<UserRecord>([&](pqxx::connection& conn) -> absl::StatusOr<UserRecord> {
     pqxx::work txn(conn);
@@ -236,7 +221,7 @@ absl::StatusOr<UserRecord> PostgresUserStore::SetRoles(const std::string& user_i
 
 absl::StatusOr<UserRecord> PostgresUserStore::SetActive(const std::string& user_id, bool active,
                                                         int64_t now) {
-  if (!LooksLikeUuid(user_id)) return UserNotFound();
+  if (!IsCanonicalUuid(user_id)) return UserNotFound();
   return pool_.Run<UserRecord>([&](pqxx::connection& conn) -> absl::StatusOr<UserRecord> {
     pqxx::work txn(conn);
     if (!active) {

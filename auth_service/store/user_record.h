@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tollgate::auth {
@@ -54,6 +55,11 @@ struct NewSession {
   std::string refresh_token_hash_hex;
   RefreshLifetimes lifetimes;
 };
+
+// True for a UUID as PostgreSQL prints it (lower-case hex, 8-4-4-4-12).
+// Stores answer NOT_FOUND for anything else without asking the database,
+// which would fail the cast.
+bool IsCanonicalUuid(std::string_view id);
 
 // A new account and the first refresh token of its first session.
 struct CreatedUser {

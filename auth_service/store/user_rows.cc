@@ -6,6 +6,19 @@
 
 namespace tollgate::auth {
 
+bool IsCanonicalUuid(std::string_view id) {
+  if (id.size() != 36) return false;
+  for (size_t i = 0; i < id.size(); ++i) {
+    const char c = id[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool UserRecord::HasRole(const std::string& role) const {
   for (const std::string& held : roles) {
     if (held == role) return true;

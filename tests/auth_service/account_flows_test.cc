@@ -33,18 +33,6 @@ constexpr char kNewPassword[] = "a whole new passphrase";
 constexpr char kAdminEmail[] = "root@example.com";
 constexpr char kAdminPassword[] = "admin passphrase 1";
 
-// The code on a line of its own in a mail ("tgp_..." or "tge_...").
-std::string CodeIn(const std::string& raw_message, const std::string& prefix) {
-  size_t at = 0;
-  while ((at = raw_message.find(prefix, at)) != std::string::npos) {
-    const bool line_start = at == 0 || raw_message[at - 1] == '\n';
-    const size_t end = raw_message.find_first_of("\r\n", at);
-    if (line_start && end != std::string::npos) return raw_message.substr(at, end - at);
-    at += prefix.size();
-  }
-  return "";
-}
-
 bool SentTo(const testing::SinkMessage& message, const std::string& address) {
   return message.rcpt_to.size() == 1 && message.rcpt_to[0] == address;
 }
@@ -204,7 +192,7 @@ class AccountFlowsTest : public testing::PostgresSuite {
                            size_t index = 0) {
     const auto mails = MailTo(address, index + 1);
     if (mails.size() <= index) return "";
-    return CodeIn(mails[index].raw, prefix);
+    return testing::CodeOnItsOwnLine(mails[index].raw, prefix);
   }
   int64_t PendingMail() {
     pqxx::connection conn(cluster_->url());
@@ -230,7 +218,7 @@ TEST_F(AccountFlowsTest, ResetMailCarriesACodeThatWorksOnceAndEndsEverySession) 
   const auto mails = MailTo(email, 1);
   ASSERT_EQ(mails.size(), 1u);
   EXPECT_NE(mails[0].raw.find("Subject: Reset your password"), std::string::npos);
-  const std::string code = CodeIn(mails[0].raw, "tgp_");
+  const std::string code = testing::CodeOnItsOwnLine(mails[0].raw, "tgp_");
   ASSERT_EQ(code.size(), 4u + 43u) << mails[0].raw;
   // The link is the base with the code appended.
   EXPECT_NE(mails[0].raw.find("https://app.example.com/account?code=" + code), std::string::npos);
@@ -416,7 +404,7 @@ TEST_F(AccountFlowsTest, EmailChangeUnverifiesMailsBothAddressesAndRefusesATaken
   const auto old_mails = MailTo(old_email, 2);
   ASSERT_EQ(old_mails.size(), 2u);
   EXPECT_NE(old_mails[1].raw.find("was changed"), std::string::npos);
-  EXPECT_EQ(CodeIn(old_mails[1].raw, "tge_"), "");
+  EXPECT_EQ(testing::CodeOnItsOwnLine(old_mails[1].raw, "tge_"), "");
   ASSERT_TRUE(Verify(CodeMailedTo(new_email, "tge_"), &user).ok());
   EXPECT_TRUE(user.is_verified());
   // The new address logs in; the old one no longer does.

@@ -55,18 +55,6 @@ constexpr auto kQuietPeriod = milliseconds(3500);
 constexpr int64_t kFirstBackoffSeconds = 30;
 constexpr int kBulkMails = 100;
 
-// The code on a line of its own in a mail ("tgp_...").
-std::string CodeIn(const std::string& raw_message, const std::string& prefix) {
-  size_t at = 0;
-  while ((at = raw_message.find(prefix, at)) != std::string::npos) {
-    const bool line_start = at == 0 || raw_message[at - 1] == '\n';
-    const size_t end = raw_message.find_first_of("\r\n", at);
-    if (line_start && end != std::string::npos) return raw_message.substr(at, end - at);
-    at += prefix.size();
-  }
-  return "";
-}
-
 // The value of header `name` (the first one; headers end at the blank line).
 std::string Header(const std::string& raw_message, const std::string& name) {
   const std::string head = raw_message.substr(0, raw_message.find("\r\n\r\n"));
@@ -338,7 +326,7 @@ TEST_F(MailDeliveryTest, SmtpServerDownWhenQueuedDeliversOnceWhenItComesUp) {
   EXPECT_FALSE(rows[0].last_error.has_value());
 
   // The code in the mail works exactly once.
-  const std::string code = CodeIn(messages[0].raw, "tgp_");
+  const std::string code = testing::CodeOnItsOwnLine(messages[0].raw, "tgp_");
   ASSERT_FALSE(code.empty()) << messages[0].raw;
   const grpc::Status first = ResetPassword(*service.stub, code);
   EXPECT_EQ(first.error_code(), grpc::StatusCode::OK) << first.error_message();
@@ -392,7 +380,7 @@ TEST_F(MailDeliveryTest, KilledAfterCommitBeforeSendDeliversOnceAfterRestart) {
   ASSERT_EQ(messages[0].rcpt_to.size(), 1u);
   EXPECT_EQ(messages[0].rcpt_to[0], email);
   EXPECT_EQ(Header(messages[0].raw, "Message-ID"), MessageId(rows[0]));
-  EXPECT_NE(CodeIn(messages[0].raw, "tgp_"), "");
+  EXPECT_NE(testing::CodeOnItsOwnLine(messages[0].raw, "tgp_"), "");
 
   rows = OutboxRows();
   ASSERT_EQ(rows.size(), 1u);

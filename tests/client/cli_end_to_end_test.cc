@@ -64,18 +64,6 @@ std::string ReadFile(const std::string& path) {
   return content.str();
 }
 
-// The code on a line of its own in a mail ("tgp_..." or "tge_...").
-std::string CodeIn(const std::string& raw_message, const std::string& prefix) {
-  size_t at = 0;
-  while ((at = raw_message.find(prefix, at)) != std::string::npos) {
-    const bool line_start = at == 0 || raw_message[at - 1] == '\n';
-    const size_t end = raw_message.find_first_of("\r\n", at);
-    if (line_start && end != std::string::npos) return raw_message.substr(at, end - at);
-    at += prefix.size();
-  }
-  return "";
-}
-
 mode_t ModeOf(const std::string& path) {
   struct stat st {};
   EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
@@ -230,7 +218,7 @@ class CliEndToEndTest : public ::testing::Test {
       std::vector<std::string> codes;
       for (const SinkMessage& message : sink_->Messages()) {
         if (message.rcpt_to.size() != 1 || message.rcpt_to[0] != address) continue;
-        const std::string code = CodeIn(message.raw, prefix);
+        const std::string code = tollgate::testing::CodeOnItsOwnLine(message.raw, prefix);
         if (!code.empty()) codes.push_back(code);
       }
       if (codes.size() > nth) return codes[nth];

@@ -107,4 +107,17 @@ std::vector<SinkMessage> SmtpSink::WaitForMessages(size_t count,
 
 absl::StatusOr<int> SmtpSink::UnusedPort() { return PickFreePort(); }
 
+std::string CodeOnItsOwnLine(std::string_view message, std::string_view prefix) {
+  size_t at = 0;
+  while ((at = message.find(prefix, at)) != std::string_view::npos) {
+    const bool line_start = at == 0 || message[at - 1] == '\n';
+    const size_t end = message.find_first_of("\r\n", at);
+    if (line_start) {
+      return std::string(message.substr(at, end == std::string_view::npos ? end : end - at));
+    }
+    at += prefix.size();
+  }
+  return "";
+}
+
 }  // namespace tollgate::testing

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -22,6 +23,11 @@ struct SinkMessage {
 // /usr/bin/python3) on 127.0.0.1, saving what it accepts in its own folder
 // under /tmp. It dies with the test (parent-death signal, and it exits by
 // itself after max_lifetime). Start from the test's main thread.
+// The first line of `message` (a raw mail with CRLF or LF line ends, or a
+// body) that starts with `prefix` ("tgp_", "tge_"): the one-time code, which
+// the account mails put on a line of its own. "" when there is none.
+std::string CodeOnItsOwnLine(std::string_view message, std::string_view prefix);
+
 class SmtpSink final {
  public:
   struct Options {

@@ -25,6 +25,7 @@
 #include "common/token/jwk_set.h"
 #include "tests/auth_service/accounts/fake_stores.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/smtp_sink.h"
 #include "tests/support/test_keys.h"
 
 namespace tollgate::testing {
@@ -131,15 +132,8 @@ inline ::testing::AssertionResult HasStatus(const absl::Status& status, absl::St
 // The one code on its own line in a mail body ("tgp_..." or "tge_..."), or
 // "" when the body has none.
 inline std::string CodeInMail(const std::string& body) {
-  size_t start = 0;
-  while (start < body.size()) {
-    size_t end = body.find('\n', start);
-    if (end == std::string::npos) end = body.size();
-    const std::string line = body.substr(start, end - start);
-    if (line.rfind("tgp_", 0) == 0 || line.rfind("tge_", 0) == 0) return line;
-    start = end + 1;
-  }
-  return "";
+  const std::string reset = CodeOnItsOwnLine(body, "tgp_");
+  return reset.empty() ? CodeOnItsOwnLine(body, "tge_") : reset;
 }
 
 }  // namespace tollgate::testing

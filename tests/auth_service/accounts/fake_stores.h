@@ -183,19 +183,6 @@ class FakeDatabase {
     return absl::OkStatus();
   }
 
-  static bool LooksLikeUuid(const std::string& id) {
-    if (id.size() != 36) return false;
-    for (size_t i = 0; i < id.size(); ++i) {
-      const char c = id[i];
-      if (i == 8 || i == 13 || i == 18 || i == 23) {
-        if (c != '-') return false;
-      } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   UserRecord InsertUser(NewUser user, int64_t now) {
     char id[40];
     std::snprintf(id, sizeof(id), "a0000000-0000-4000-8000-%012llx",
@@ -339,7 +326,7 @@ class InMemoryUserStore final : public UserStore {
     std::lock_guard<std::mutex> lock(db_.mutex_);
     if (auto status = db_.Enter(); !status.ok()) return status;
     auto it = db_.users_.find(user_id);
-    if (!FakeDatabase::LooksLikeUuid(user_id) || it == db_.users_.end()) {
+    if (!auth::IsCanonicalUuid(user_id) || it == db_.users_.end()) {
       return FakeUserNotFound();
     }
     return it->second;
@@ -362,7 +349,7 @@ class InMemoryUserStore final : public UserStore {
     std::lock_guard<std::mutex> lock(db_.mutex_);
     if (auto status = db_.Enter(); !status.ok()) return status;
     auto it = db_.users_.find(user_id);
-    if (!FakeDatabase::LooksLikeUuid(user_id) || it == db_.users_.end()) {
+    if (!auth::IsCanonicalUuid(user_id) || it == db_.users_.end()) {
       return FakeUserNotFound();
     }
     if (change.email_key.has_value()) {
@@ -424,7 +411,7 @@ class InMemoryUserStore final : public UserStore {
                                       int64_t now) override {
     std::lock_guard<std::mutex> lock(db_.mutex_);
     if (auto status = db_.Enter(); !status.ok()) return status;
-    if (!FakeDatabase::LooksLikeUuid(user_id)) return FakeUserNotFound();
+    if (!auth::IsCanonicalUuid(user_id)) return FakeUserNotFound();
     const bool keeps_admin = std::find(roles.begin(), roles.end(), "admin") != roles.end();
     if (!keeps_admin && db_.IsLastActiveAdmin(user_id)) {
       return absl::FailedPreconditionError(
@@ -441,7 +428,7 @@ class InMemoryUserStore final : public UserStore {
                                        int64_t now) override {
     std::lock_guard<std::mutex> lock(db_.mutex_);
     if (auto status = db_.Enter(); !status.ok()) return status;
-    if (!FakeDatabase::LooksLikeUuid(user_id)) return FakeUserNotFound();
+    if (!auth::IsCanonicalUuid(user_id)) return FakeUserNotFound();
     if (!active && db_.IsLastActiveAdmin(user_id)) {
       return absl::FailedPreconditionError("active: cannot deactivate the last active admin");
     }
