@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "auth_service/auth_server.h"
-#include "tests/auth_service/test_auth_config.h"
+#include "tests/auth_service/in_process_auth_server.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/postgres_suite.h"
 #include "tests/support/smtp_sink.h"
@@ -37,7 +37,7 @@ bool SentTo(const testing::SinkMessage& message, const std::string& address) {
   return message.rcpt_to.size() == 1 && message.rcpt_to[0] == address;
 }
 
-class AccountFlowsTest : public testing::PostgresSuite {
+class AccountFlowsTest : public InProcessAuthServerSuite {
  protected:
   static void SetUpTestSuite() {
     PostgresSuite::SetUpTestSuite();
@@ -66,23 +66,7 @@ class AccountFlowsTest : public testing::PostgresSuite {
     StartServer();
   }
 
-  void StartServer() {
-    stub_.reset();
-    server_.reset();
-    auto server = AuthServer::Start(config_, clock_);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
-                                       grpc::InsecureChannelCredentials());
-    stub_ = v1::AuthService::NewStub(channel);
-  }
 
-  // A fresh email per call, so tests never collide in the shared database.
-  static std::string NewEmail() {
-    static std::atomic<int> counter{0};
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    return std::string(info->name()) + "." + std::to_string(counter++) + "@example.com";
-  }
 
   static void ExpectStatus(const grpc::Status& status, StatusCode code,
                            const std::string& message) {
@@ -202,10 +186,6 @@ class AccountFlowsTest : public testing::PostgresSuite {
 
   static inline std::unique_ptr<testing::SmtpSink> sink_;
   static inline absl::Status sink_status_;
-  testing::FakeClock clock_;
-  AuthConfig config_;
-  std::unique_ptr<AuthServer> server_;
-  std::unique_ptr<v1::AuthService::Stub> stub_;
 };
 
 // --- Password reset ---------------------------------------------------------

@@ -17,7 +17,7 @@
 #include "auth_service/store/postgres_session_store.h"
 #include "common/token/access_token_verifier.h"
 #include "common/token/jwk_set.h"
-#include "tests/auth_service/test_auth_config.h"
+#include "tests/auth_service/in_process_auth_server.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/postgres_suite.h"
 #include "tollgate/auth/v1/auth.grpc.pb.h"
@@ -29,7 +29,7 @@ using v1::AuthResponse;
 
 constexpr char kPassword[] = "correct horse battery staple";
 
-class AuthServiceTest : public testing::PostgresSuite {
+class AuthServiceTest : public InProcessAuthServerSuite {
  protected:
   void SetUp() override {
     ASSERT_NE(cluster_, nullptr) << "PostgreSQL did not start: " << start_status_;
@@ -37,23 +37,7 @@ class AuthServiceTest : public testing::PostgresSuite {
     StartServer();
   }
 
-  void StartServer() {
-    stub_.reset();
-    server_.reset();
-    auto server = AuthServer::Start(config_, clock_);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
-                                       grpc::InsecureChannelCredentials());
-    stub_ = v1::AuthService::NewStub(channel);
-  }
 
-  // A fresh email per call, so tests never collide in the shared database.
-  static std::string NewEmail() {
-    static std::atomic<int> counter{0};
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    return std::string(info->name()) + "." + std::to_string(counter++) + "@example.com";
-  }
 
   grpc::Status Register(const std::string& email, const std::string& password,
                         AuthResponse* response, const std::string& first = "Ada",
@@ -129,10 +113,6 @@ class AuthServiceTest : public testing::PostgresSuite {
         << "'" << status.error_message() << "' lacks '" << message_part << "'";
   }
 
-  testing::FakeClock clock_;
-  AuthConfig config_;
-  std::unique_ptr<AuthServer> server_;
-  std::unique_ptr<v1::AuthService::Stub> stub_;
 };
 
 
