@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -220,24 +221,38 @@ class AuthServiceStartUp : public testing::PostgresSuite {
 
 // --- A port already in use ---------------------------------------------------
 
-TEST_F(AuthServiceStartUp, SecondProcessOnAPortInUseExits1NamingTheAddress) {
-  auto first = StartMerged(kAuthServiceBinary, {}, AuthEnv("127.0.0.1:0", cluster_->url()));
+// Starts `binary` on 127.0.0.1:0, then a second one on the port the first
+// bound: the second exits 1 with exactly "<name>: cannot start: cannot
+// listen on ADDRESS: address in use" as its last line, and the first keeps
+// serving until it is stopped (exit 0). `env_for` gives the environment for
+// a listen address.
+void ExpectASecondProcessOnThePortIsRefused(
+    const std::string& binary, const std::string& name,
+    const std::function<std::vector<std::string>(const std::string& address)>& env_for,
+    seconds wait) {
+  auto first = StartMerged(binary, {}, env_for("127.0.0.1:0"));
   ASSERT_TRUE(first.ok()) << first.status();
-  auto port = (*first)->WaitForPort(seconds(60));
+  auto port = (*first)->WaitForPort(wait);
   ASSERT_TRUE(port.ok()) << port.status();
 
   const std::string address = "127.0.0.1:" + std::to_string(*port);
-  auto second = StartMerged(kAuthServiceBinary, {}, AuthEnv(address, cluster_->url()));
+  auto second = StartMerged(binary, {}, env_for(address));
   ASSERT_TRUE(second.ok()) << second.status();
-  ASSERT_EQ(WaitForExit(**second, seconds(60)), 1) << (*second)->Output();
+  ASSERT_EQ(WaitForExit(**second, wait), 1) << (*second)->Output();
   const std::vector<std::string> lines = Lines((*second)->Output());
   ASSERT_FALSE(lines.empty());
-  EXPECT_EQ(lines.back(), "auth_service: cannot start: cannot listen on " + address +
-                              ": address in use")
+  EXPECT_EQ(lines.back(), name + ": cannot start: cannot listen on " + address + ": address in use")
       << (*second)->Output();
   EXPECT_TRUE((*first)->Running());
   EXPECT_TRUE((*first)->Terminate().ok());
   EXPECT_EQ((*first)->ExitCode(), 0);
+}
+
+TEST_F(AuthServiceStartUp, SecondProcessOnAPortInUseExits1NamingTheAddress) {
+  ExpectASecondProcessOnThePortIsRefused(
+      kAuthServiceBinary, "auth_service",
+      [this](const std::string& address) { return AuthEnv(address, cluster_->url()); },
+      seconds(60));
 }
 
 // --- The database at start-up ------------------------------------------------
@@ -456,23 +471,7 @@ TEST(SumServiceStartUp, EveryServiceNameIsNotServingUntilTheKeysArrive) {
 }
 
 TEST(SumServiceStartUp, SecondProcessOnAPortInUseExits1NamingTheAddress) {
-  auto first = StartMerged(kSumServiceBinary, {}, SumEnv("127.0.0.1:0"));
-  ASSERT_TRUE(first.ok()) << first.status();
-  auto port = (*first)->WaitForPort(seconds(30));
-  ASSERT_TRUE(port.ok()) << port.status();
-
-  const std::string address = "127.0.0.1:" + std::to_string(*port);
-  auto second = StartMerged(kSumServiceBinary, {}, SumEnv(address));
-  ASSERT_TRUE(second.ok()) << second.status();
-  ASSERT_EQ(WaitForExit(**second, seconds(30)), 1) << (*second)->Output();
-  const std::vector<std::string> lines = Lines((*second)->Output());
-  ASSERT_FALSE(lines.empty());
-  EXPECT_EQ(lines.back(),
-            "sum_service: cannot start: cannot listen on " + address + ": address in use")
-      << (*second)->Output();
-  EXPECT_TRUE((*first)->Running());
-  EXPECT_TRUE((*first)->Terminate().ok());
-  EXPECT_EQ((*first)->ExitCode(), 0);
+  ExpectASecondProcessOnThePortIsRefused(kSumServiceBinary, "sum_service", SumEnv, seconds(30));
 }
 
 // SUM_REUSEPORT=1 on both: the operator asked to share the port.
