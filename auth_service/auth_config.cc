@@ -1,10 +1,13 @@
 #include "auth_service/auth_config.h"
 
 #include <algorithm>
+#include <array>
 
 #include "absl/status/status.h"
 #include "auth_service/client_address.h"
 #include "auth_service/mail/smtp_mail_sender.h"
+#include "common/config/server_settings.h"
+#include "common/config/token_settings.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -15,13 +18,14 @@
 namespace tollgate::auth {
 namespace {
 
-using config::CheckListenAddress;
 using config::Describe;
-using config::HelpTable;
+using config::kTokenSettings;
 using config::ParseInteger;
 using config::ParseSeconds;
 using config::ProcessEnv;
 using config::RawSettings;
+using config::Secrecy;
+using config::ServerSettings;
 using config::Setting;
 
 // ---------------------------------------------------------------------------
@@ -29,32 +33,18 @@ using config::Setting;
 
 constexpr int64_t kOneDay = 24 * 60 * 60;
 constexpr int64_t kOneYear = 365 * kOneDay;
-// RFC 7518 section 3.2: an HS256 key must be at least as long as the hash.
-constexpr size_t kMinSecretKeyBytes = 32;
-
-constexpr Setting kListen{"listen", "AUTH_LISTEN", "0.0.0.0:50051", "",
-                          "gRPC listen address (host:port or unix:path)"};
-constexpr Setting kReusePort{"reuseport", "AUTH_REUSEPORT", "0", "",
-                             "1: share the listen port with other processes (SO_REUSEPORT); "
-                             "0: a port in use fails the start"};
+constexpr ServerSettings kServer = ServerSettings::WithPrefix<"AUTH_">(
+    "0.0.0.0:50051", "HTTP address for metrics and /.well-known/jwks.json");
 constexpr Setting kDatabaseWait{"database-wait", "AUTH_DATABASE_WAIT", "30", "",
                                 "how long start-up waits for an unreachable PostgreSQL, "
                                 "seconds [0, 3600]"};
 constexpr Setting kDatabaseUrl{"database-url", "AUTH_DATABASE_URL", "", "required",
-                               "libpq connection URI (postgresql://user:pass@host/db)"};
+                               "libpq connection URI (postgresql://user:pass@host/db)",
+                               Secrecy::kPasswordInUrl};
 constexpr Setting kSigningKeys{
     "signing-keys", "AUTH_SIGNING_KEYS", "", "required unless JWT_SECRET_KEY",
     "comma-separated PEM private key files; the first signs, all are published; "
     "the key type picks ES256 / EdDSA / RS256"};
-constexpr Setting kJwtSecretKey{"jwt-secret-key", "JWT_SECRET_KEY", "", "unset",
-                                "HS256 shared secret, at least 32 bytes; never published "
-                                "(prefer the variable)"};
-constexpr Setting kTokenIssuer{"token-issuer", "TOKEN_ISSUER", "tollgate", "",
-                               "`iss` that AuthService issues and every verifier requires"};
-constexpr Setting kTokenAudience{"token-audience", "TOKEN_AUDIENCE", "tollgate", "",
-                                 "`aud` that AuthService issues and every verifier requires"};
-constexpr Setting kTokenLeeway{"token-leeway", "TOKEN_LEEWAY", "30", "",
-                               "clock leeway, seconds [0, 300]"};
 constexpr Setting kAccessTtl{"access-ttl", "AUTH_ACCESS_TTL", "900", "",
                              "access token lifetime, seconds [1, 86400]"};
 constexpr Setting kRefreshIdleTtl{"refresh-idle-ttl", "AUTH_REFRESH_IDLE_TTL", "604800", "",
@@ -73,9 +63,8 @@ constexpr Setting kBootstrapAdminEmail{"bootstrap-admin-email", "AUTH_BOOTSTRAP_
                                        "its password, or neither)"};
 constexpr Setting kBootstrapAdminPassword{"bootstrap-admin-password",
                                           "AUTH_BOOTSTRAP_ADMIN_PASSWORD", "", "unset",
-                                          "first admin's password (prefer the variable)"};
-constexpr Setting kHttpListen{"http-listen", "AUTH_HTTP_LISTEN", "", "off",
-                              "HTTP address for metrics and /.well-known/jwks.json"};
+                                          "first admin's password (prefer the variable)",
+                                          Secrecy::kSecret};
 
 constexpr Setting kArgon2MemoryKib{"argon2-memory-kib", "AUTH_ARGON2_MEMORY_KIB", "19456", "",
                                    "Argon2id memory per hash, KiB [8192, 1048576] (OWASP: 19456)"};
@@ -99,11 +88,12 @@ constexpr Setting kTrustedProxies{
     "comma-separated addresses or CIDR ranges whose x-forwarded-for names the client"};
 constexpr Setting kSmtpUrl{"smtp-url", "AUTH_SMTP_URL", "", "unset: mail waits in the outbox",
                            "smtp://host:port or smtps://host:port, optional ?starttls=required; "
-                           "the user and password may be in the URL"};
+                           "the user and password may be in the URL",
+                           Secrecy::kPasswordInUrl};
 constexpr Setting kSmtpUser{"smtp-user", "AUTH_SMTP_USER", "", "unset",
                             "SMTP user, when not in AUTH_SMTP_URL"};
 constexpr Setting kSmtpPassword{"smtp-password", "AUTH_SMTP_PASSWORD", "", "unset",
-                                "SMTP password (prefer the variable)"};
+                                "SMTP password (prefer the variable)", Secrecy::kSecret};
 constexpr Setting kMailFrom{"mail-from", "AUTH_MAIL_FROM", "tollgate@localhost", "",
                             "sender address of account mail (also the Message-ID domain)"};
 constexpr Setting kMailLinkBase{"mail-link-base", "AUTH_MAIL_LINK_BASE", "", "unset: no link",
@@ -113,39 +103,56 @@ constexpr Setting kMailPollInterval{
     "how often the outbox is looked at for mail due again or queued by another replica, "
     "seconds [1, 3600] (new mail of this replica goes at once)"};
 
-constexpr const Setting* kSettings[] = {
-    &kListen,      &kReusePort,     &kDatabaseUrl,        &kDatabaseWait,
-    &kSigningKeys, &kJwtSecretKey,
-    &kTokenIssuer, &kTokenAudience, &kTokenLeeway,        &kAccessTtl,
-    &kRefreshIdleTtl, &kSessionTtl, &kRefreshGrace,       &kSessionPurgeInterval,
-    &kBootstrapAdminEmail,
-    &kBootstrapAdminPassword,       &kHttpListen,    &kArgon2MemoryKib,   &kArgon2Iterations,
-    &kHashThreads, &kHashQueue,     &kDatabasePoolSize,
-    &kResetTtl,    &kVerifyTtl,     &kRoles,              &kTrustedProxies,
-    &kSmtpUrl,     &kSmtpUser,      &kSmtpPassword,       &kMailFrom,
-    &kMailLinkBase, &kMailPollInterval,
-};
+// The shorter name the checks below use.
+constexpr const Setting& kJwtSecretKey = kTokenSettings.jwt_secret_key;
+
+// --help's order, and the README table's.
+constexpr auto kSettings = config::JoinSettings(
+    kServer.GrpcPortSettings(),
+    std::to_array<const Setting*>({
+        &kDatabaseUrl,
+        &kDatabaseWait,
+        &kSigningKeys,
+        &kTokenSettings.jwt_secret_key,
+        &kTokenSettings.issuer,
+        &kTokenSettings.audience,
+        &kTokenSettings.leeway,
+        &kAccessTtl,
+        &kRefreshIdleTtl,
+        &kSessionTtl,
+        &kRefreshGrace,
+        &kSessionPurgeInterval,
+        &kBootstrapAdminEmail,
+        &kBootstrapAdminPassword,
+        &kServer.http_listen,
+        &kServer.max_calls_in_flight,
+        &kArgon2MemoryKib,
+        &kArgon2Iterations,
+        &kHashThreads,
+        &kHashQueue,
+        &kDatabasePoolSize,
+        &kResetTtl,
+        &kVerifyTtl,
+        &kRoles,
+        &kTrustedProxies,
+        &kSmtpUrl,
+        &kSmtpUser,
+        &kSmtpPassword,
+        &kMailFrom,
+        &kMailLinkBase,
+        &kMailPollInterval,
+        &kServer.log_format,
+        &kServer.log_level,
+    }));
 
 }  // namespace
 
-bool AuthConfig::WantsHelp(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") return true;
-  }
-  return false;
-}
+bool AuthConfig::WantsHelp(int argc, char** argv) { return config::WantsHelp(argc, argv); }
 
 std::string AuthConfig::HelpText() {
-  return absl::StrCat(
-      "auth_service: tollgate AuthService (accounts, access and refresh tokens) over gRPC.\n"
-      "\n"
-      "Usage: auth_service [--flag=value | --flag value]...\n"
-      "\n"
-      "Every flag has an environment variable of the same meaning; the flag wins.\n"
-      "An empty value counts as unset. Pass secrets by variable: flags show in ps.\n"
-      "\n",
-      HelpTable(kSettings));
+  return config::ServiceHelpText(
+      "auth_service", "tollgate AuthService (accounts, access and refresh tokens) over gRPC.",
+      kSettings);
 }
 
 std::span<const config::Setting* const> AuthConfig::Settings() { return kSettings; }
@@ -160,10 +167,9 @@ absl::StatusOr<AuthConfig> AuthConfig::FromFlagsAndEnv(int argc, char** argv,
   if (!raw.ok()) return raw.status();
 
   AuthConfig config;
-  config.listen_address = raw->Get(kListen);
-  if (absl::Status status = CheckListenAddress(kListen, config.listen_address); !status.ok()) {
-    return status;
-  }
+  absl::StatusOr<std::string> listen_address = ParseListenAddress(*raw, kServer);
+  if (!listen_address.ok()) return listen_address.status();
+  config.listen_address = *std::move(listen_address);
 
   config.database_url = raw->Get(kDatabaseUrl);
   if (config.database_url.empty()) {
@@ -189,14 +195,16 @@ absl::StatusOr<AuthConfig> AuthConfig::FromFlagsAndEnv(int argc, char** argv,
     return absl::InvalidArgumentError(absl::StrCat(Describe(kSigningKeys), " or ",
                                                    Describe(kJwtSecretKey), ": one is required"));
   }
-  if (!config.jwt_secret_key.empty() && config.jwt_secret_key.size() < kMinSecretKeyBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(Describe(kJwtSecretKey), ": must be at least ", kMinSecretKeyBytes,
-                     " bytes, got ", config.jwt_secret_key.size()));
+  if (absl::Status status = config::CheckJwtSecretKeyLength(config.jwt_secret_key);
+      !status.ok()) {
+    return status;
   }
 
-  config.token_issuer = raw->Get(kTokenIssuer);
-  config.token_audience = raw->Get(kTokenAudience);
+  config.token_issuer = raw->Get(kTokenSettings.issuer);
+  config.token_audience = raw->Get(kTokenSettings.audience);
+  absl::StatusOr<int64_t> leeway = config::ParseTokenLeewaySeconds(*raw);
+  if (!leeway.ok()) return leeway.status();
+  config.token_leeway_seconds = *leeway;
 
   struct SecondsSetting {
     const Setting& setting;
@@ -205,7 +213,6 @@ absl::StatusOr<AuthConfig> AuthConfig::FromFlagsAndEnv(int argc, char** argv,
     int64_t& out;
   };
   for (const SecondsSetting& s : {
-           SecondsSetting{kTokenLeeway, 0, 300, config.token_leeway_seconds},
            SecondsSetting{kAccessTtl, 1, kOneDay, config.access_ttl_seconds},
            SecondsSetting{kSessionTtl, 1, kOneYear, config.session_ttl_seconds},
            SecondsSetting{kRefreshIdleTtl, 1, kOneYear, config.refresh_idle_ttl_seconds},
@@ -220,6 +227,9 @@ absl::StatusOr<AuthConfig> AuthConfig::FromFlagsAndEnv(int argc, char** argv,
     if (!seconds.ok()) return seconds.status();
     s.out = *seconds;
   }
+  absl::StatusOr<int64_t> shutdown_grace = ParseShutdownGraceSeconds(*raw, kServer);
+  if (!shutdown_grace.ok()) return shutdown_grace.status();
+  config.shutdown_grace_seconds = *shutdown_grace;
   if (config.refresh_idle_ttl_seconds > config.session_ttl_seconds) {
     return absl::InvalidArgumentError(
         absl::StrCat(Describe(kRefreshIdleTtl), ": must not exceed ", Describe(kSessionTtl), " (",
@@ -246,13 +256,15 @@ absl::StatusOr<AuthConfig> AuthConfig::FromFlagsAndEnv(int argc, char** argv,
            IntegerSetting{kHashThreads, 0, 64, config.hash_threads},
            IntegerSetting{kHashQueue, 1, 4096, config.hash_queue},
            IntegerSetting{kDatabasePoolSize, 1, 64, config.database_pool_size},
-           IntegerSetting{kReusePort, 0, 1, config.reuse_port},
        }) {
     absl::StatusOr<int64_t> value = ParseInteger(*raw, s.setting, s.min_value, s.max_value,
                                                  "an integer");
     if (!value.ok()) return value.status();
     s.out = *value;
   }
+  absl::StatusOr<bool> reuse_port = ParseReusePort(*raw, kServer);
+  if (!reuse_port.ok()) return reuse_port.status();
+  config.reuse_port = *reuse_port;
 
   // user and admin are always grantable: without them no account could be
   // given the roles the service's own methods need.
@@ -299,13 +311,27 @@ absl::StatusOr<AuthConfig> AuthConfig::FromFlagsAndEnv(int argc, char** argv,
         absl::StrCat(Describe(kMailFrom), ": must be one email address"));
   }
 
-  config.http_listen_address = raw->Get(kHttpListen);
-  if (!config.http_listen_address.empty()) {
-    if (absl::Status status = CheckListenAddress(kHttpListen, config.http_listen_address);
-        !status.ok()) {
-      return status;
-    }
-  }
+  absl::StatusOr<int64_t> max_calls = ParseMaxCallsInFlight(*raw, kServer);
+  if (!max_calls.ok()) return max_calls.status();
+  config.max_calls_in_flight = *max_calls;
+
+  absl::StatusOr<tls::ServerTlsFiles> tls_files = ParseServerTlsFiles(*raw, kServer);
+  if (!tls_files.ok()) return tls_files.status();
+  config.tls = *std::move(tls_files);
+
+  absl::StatusOr<ConnectionLimits> limits = ParseConnectionLimits(*raw, kServer.connection_limits);
+  if (!limits.ok()) return limits.status();
+  config.connection_limits = *limits;
+
+  absl::StatusOr<std::string> http_listen_address = ParseHttpListenAddress(*raw, kServer);
+  if (!http_listen_address.ok()) return http_listen_address.status();
+  config.http_listen_address = *std::move(http_listen_address);
+
+  absl::StatusOr<config::LogChoice> log = ParseLogChoice(*raw, kServer);
+  if (!log.ok()) return log.status();
+  config.log_format = log->format;
+  config.log_level = log->level;
+  config.logged_settings = raw->ForLog();
   return config;
 }
 

@@ -9,6 +9,8 @@
 
 #include "absl/status/statusor.h"
 #include "common/config/settings.h"
+#include "common/tls/tls_files.h"
+#include "common/connection_limits.h"
 
 namespace tollgate::auth {
 
@@ -22,7 +24,11 @@ struct AuthConfig {
   using EnvLookup = config::EnvLookup;
 
   std::string listen_address;                   // AUTH_LISTEN
-  int64_t reuse_port = 0;                       // AUTH_REUSEPORT; 1: SO_REUSEPORT
+  bool reuse_port = false;                      // AUTH_REUSEPORT=1: SO_REUSEPORT
+  tls::ServerTlsFiles tls;                      // AUTH_TLS_CERT, _KEY, _CLIENT_CA; unset: plaintext
+  ConnectionLimits connection_limits;           // AUTH_MAX_CONNECTION_*, AUTH_KEEPALIVE_*,
+                                                // AUTH_MAX_CONCURRENT_STREAMS
+  int64_t shutdown_grace_seconds = 0;           // AUTH_SHUTDOWN_GRACE
   int64_t database_wait_seconds = 0;            // AUTH_DATABASE_WAIT
   std::string database_url;                     // AUTH_DATABASE_URL
   std::vector<std::string> signing_key_files;   // AUTH_SIGNING_KEYS; first signs
@@ -38,6 +44,7 @@ struct AuthConfig {
   std::string bootstrap_admin_email;            // AUTH_BOOTSTRAP_ADMIN_EMAIL; empty: none
   std::string bootstrap_admin_password;         // AUTH_BOOTSTRAP_ADMIN_PASSWORD. Never log.
   std::string http_listen_address;              // AUTH_HTTP_LISTEN; empty: off
+  int64_t max_calls_in_flight = 0;              // AUTH_MAX_CALLS_IN_FLIGHT; 0: no cap
   int64_t argon2_memory_kib = 0;                // AUTH_ARGON2_MEMORY_KIB
   int64_t argon2_iterations = 0;                // AUTH_ARGON2_ITERATIONS
   int64_t hash_threads = 0;                     // AUTH_HASH_THREADS; 0: one per core
@@ -53,6 +60,10 @@ struct AuthConfig {
   std::string mail_from;                        // AUTH_MAIL_FROM
   std::string mail_link_base;                   // AUTH_MAIL_LINK_BASE; empty: no link
   int64_t mail_poll_interval_seconds = 0;       // AUTH_MAIL_POLL_INTERVAL
+  logging::Format log_format = logging::Format::kJson;  // AUTH_LOG_FORMAT
+  logging::Level log_level = logging::Level::kInfo;     // AUTH_LOG_LEVEL
+  // Every setting as start-up logs it (secrets masked), in --help's order.
+  std::vector<config::LoggedSetting> logged_settings;
 
   // True when argv contains `--help` or `-h`. The caller then prints
   // HelpText() and exits 0 without parsing anything else.

@@ -1,11 +1,7 @@
 #include "auth_service/auth_server.h"
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
-
 #include <algorithm>
 #include <chrono>
-#include <iostream>
 #include <random>
 #include <pqxx/pqxx>
 
@@ -17,10 +13,13 @@
 #include "auth_service/mail/smtp_mail_sender.h"
 #include "auth_service/tokens/opaque_token.h"
 #include "common/auth/access_policy.h"
+#include "common/metrics/grpc_metrics.h"
 #include "common/metrics/process_metrics.h"
-#include "common/auth/auth_interceptor.h"
+#include "common/logging/logger.h"
+#include "common/server_drain.h"
 #include "common/request_decoding.h"
 #include "common/server_listen.h"
+#include "common/tls/tls_credentials.h"
 #include "common/token/base64url.h"
 #include "common/token/jwk_set.h"
 
@@ -81,7 +80,18 @@ absl::StatusOr<std::vector<Jwk>> LoadSigningKeys(const AuthConfig& config) {
 absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& config,
                                                               const Clock& clock,
                                                               int database_wait_seconds) {
+  // The TLS files first: a wrong one ends the start before the database wait.
+  auto credentials = tls::ServerCredentialsFrom(config.tls);
+  if (!credentials.ok()) return credentials.status();
   std::unique_ptr<AuthServer> server(new AuthServer());
+  // First, so that every part built below can be handed the metrics it
+  // feeds, whether or not AUTH_HTTP_LISTEN serves them.
+  server->metrics_registry_ = std::make_shared<prometheus::Registry>();
+  server->grpc_metrics_ = std::make_shared<GrpcMetrics>(*server->metrics_registry_);
+  server->guard_metrics_ = std::make_unique<GuardMetrics>(*server->metrics_registry_);
+  server->metrics_ = std::make_unique<AuthServiceMetrics>(*server->metrics_registry_);
+  server->gauges_ = std::make_shared<GaugeRefresher>();
+  server->mirrored_counters_ = std::make_shared<CounterMirror>();
 
   auto keys = LoadSigningKeys(config);
   if (!keys.ok()) return keys.status();
@@ -92,6 +102,7 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
   pool_options.url = config.database_url;
   pool_options.size = static_cast<int>(config.database_pool_size);
   pool_options.prepared_statements = AllPreparedStatements();
+  pool_options.metrics = server->metrics_.get();
   server->database_ = std::make_unique<PostgresPool>(pool_options);
 
   // Migrations run before anything else touches the schema, on a
@@ -112,7 +123,7 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
 
   PostgresPool& database = *server->database_;
   server->users_ = std::make_unique<PostgresUserStore>(database);
-  server->sessions_ = std::make_unique<PostgresSessionStore>(database);
+  server->sessions_ = std::make_unique<PostgresSessionStore>(database, server->metrics_.get());
   server->login_failures_ = std::make_unique<PostgresLoginFailureStore>(database);
   server->codes_ = std::make_unique<PostgresOneTimeCodeStore>(database);
   server->outbox_ = std::make_unique<OutboxStore>(database);
@@ -130,7 +141,7 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
       },
       clock.NowUnixSeconds());
   if (!rekeyed.ok()) return WithContext(rekeyed.status(), "re-keying stored emails");
-  if (*rekeyed > 0) std::cerr << "auth: re-keyed " << *rekeyed << " stored emails\n";
+  if (*rekeyed > 0) logging::Info("stored emails re-keyed", {{"count", *rekeyed}});
 
   // Both keys are shared by the replicas: any of them must derive the same
   // refresh successor and accept the others' page tokens.
@@ -158,7 +169,7 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
 
   server->session_service_ = std::make_unique<SessionService>(SessionService::Dependencies{
       server->users_.get(), server->sessions_.get(), server->login_failures_.get(),
-      server->hasher_.get(), server->pairs_.get(), &clock, *key_set});
+      server->hasher_.get(), server->pairs_.get(), &clock, *key_set, server->metrics_.get()});
   const std::function<void()> mail_queued = [raw = server.get()] { raw->MailQueued(); };
   server->profile_service_ = std::make_unique<ProfileService>(ProfileService::Dependencies{
       server->users_.get(), server->hasher_.get(), server->pairs_.get(), &server->random_, &clock,
@@ -174,13 +185,14 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
     auto admin = server->session_service_->BootstrapAdmin(config.bootstrap_admin_email,
                                                           config.bootstrap_admin_password);
     if (!admin.ok()) return WithContext(admin.status(), "AUTH_BOOTSTRAP_ADMIN_EMAIL");
-    std::cerr << "auth: bootstrap admin ready (user " << admin->id << ")\n";
+    logging::Info("bootstrap admin ready", {{"user_id", admin->id}});
   }
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   server->hashing_pool_ = std::make_unique<HashingPool>(HashingPool::Options{
-      config.hash_threads > 0 ? static_cast<size_t>(config.hash_threads) : cores,
-      static_cast<size_t>(config.hash_queue)});
+      .threads = config.hash_threads > 0 ? static_cast<size_t>(config.hash_threads) : cores,
+      .queue_capacity = static_cast<size_t>(config.hash_queue),
+      .shed_total = &server->metrics_->password_hash_shed_total});
   // Database-bound calls: one thread per connection, and a deep queue.
   server->database_work_pool_ = std::make_unique<HashingPool>(
       HashingPool::Options{static_cast<size_t>(config.database_pool_size), 4096});
@@ -191,55 +203,64 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
       server->recovery_service_.get(), server->admin_service_.get(), server->hashing_pool_.get(),
       server->database_work_pool_.get(), *std::move(trusted_proxies)});
 
+  server->RefreshGaugesAtScrape();
+
   auto policy = AccessPolicy::FromServices({kAuthServiceName});
   if (!policy.ok()) return policy.status();
-  std::cerr << "auth: access policy\n" << policy->Describe();
+  policy->LogTable();
   server->own_keys_ = std::make_unique<StaticKeySource>(*key_set);
   server->authenticator_ = std::make_unique<BearerAuthenticator>(
       *std::move(policy),
       AccessTokenVerifier(AccessTokenVerifierOptions{config.token_issuer, config.token_audience,
                                                      config.token_leeway_seconds}),
-      *server->own_keys_, clock, BearerAuthenticator::Options{});
+      *server->own_keys_, clock,
+      BearerAuthenticator::Options{.metrics = server->guard_metrics_.get()});
 
   // Before the first call can queue mail and wake the sender.
   if (auto status = server->StartMailSender(config, clock); !status.ok()) return status;
 
-  grpc::EnableDefaultHealthCheckService(true);
-  LinkHealthDescriptor();
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  AddListeningPort(builder, config.listen_address, config.reuse_port == 1, &server->port_);
-  AnswerUndecodableRequests(*server->service_);
-  builder.RegisterService(server->service_.get());
-  InstallAuthInterceptor(builder, *server->authenticator_);
-  server->server_ = builder.BuildAndStart();
-  if (!server->server_ || server->port_ == 0) {
-    return absl::UnavailableError(ListenFailure(config.listen_address));
-  }
+  GrpcServerOptions grpc_options;
+  grpc_options.listen_address = config.listen_address;
+  grpc_options.reuse_port = config.reuse_port;
+  grpc_options.credentials = *credentials;
+  grpc_options.services = {{kAuthServiceName, server->service_.get()}};
+  grpc_options.authenticator = server->authenticator_.get();
+  grpc_options.grpc_metrics = server->grpc_metrics_.get();
+  grpc_options.max_calls_in_flight = config.max_calls_in_flight;
+  grpc_options.connection_limits = config.connection_limits;
+  auto built = AssembledGrpcServer::Start(std::move(grpc_options));
+  if (!built.ok()) return built.status();
+  server->grpc_ = *std::move(built);
   // Every service name answers Check and Watch, tied to one status that
-  // the database watch flips (SetServingStatus(bool) updates them all).
-  MarkServing(*server->server_, {kAuthServiceName}, true);
+  // the database watch flips (SetReadiness); "liveness" stays SERVING.
+  MarkServing(server->grpc_->server(), {kAuthServiceName}, true);
   server->clock_ = &clock;
   server->StartBackgroundTasks(config);
   if (auto status = server->StartHttp(config, *key_set); !status.ok()) return status;
   return server;
 }
 
-absl::Status AuthServer::StartHttp(const AuthConfig& config, const JwkSet& published_keys) {
-  if (config.http_listen_address.empty()) return absl::OkStatus();
-  metrics_registry_ = std::make_shared<prometheus::Registry>();
-  metrics_ = std::make_unique<AuthServiceMetrics>(*metrics_registry_);
-  gauges_ = std::make_shared<GaugeRefresher>();
+void AuthServer::RefreshGaugesAtScrape() {
+  gauges_->Add(metrics_->db_pool_in_use,
+               [this] { return static_cast<double>(database_->in_use()); });
   gauges_->Add(metrics_->password_hash_queue_depth,
                [this] { return static_cast<double>(hashing_pool_->queued()); });
   gauges_->Add(metrics_->mail_outbox_pending, [this] {
     const absl::StatusOr<int64_t> pending = outbox_->CountPending();
     return pending.ok() ? static_cast<double>(*pending) : -1.0;  // -1: database unreachable
   });
+  mirrored_counters_->Add(guard_metrics_->undecodable_requests_total,
+                          [] { return UndecodableRequestsTotal(); });
+}
+
+absl::Status AuthServer::StartHttp(const AuthConfig& config, const JwkSet& published_keys) {
+  if (config.http_listen_address.empty()) return absl::OkStatus();
   http_ = std::make_unique<HttpEndpoint>(HttpEndpointOptions{config.http_listen_address});
   http_->ServeReadiness([this] { return serving_.load() && !stopping_.load(); });
-  // The refresher first: it sets the gauges the registry then reports.
-  http_->ServeMetrics({gauges_, std::make_shared<ProcessMetrics>(), metrics_registry_});
+  // The scrape-time values first: they set what the registry then reports.
+  http_->ServeMetrics(
+      {grpc_metrics_, gauges_, mirrored_counters_, std::make_shared<ProcessMetrics>(),
+       metrics_registry_});
   // Shorter than any sane key-rotation overlap, so a gateway that caches
   // the set sees a new key well before tokens signed with it arrive.
   http_->ServeJwks([json = published_keys.ToPublicJson()] { return json; },
@@ -273,9 +294,10 @@ absl::Status AuthServer::StartMailSender(const AuthConfig& config, const Clock& 
   if (config.smtp_url.empty()) {
     // The mail is kept: a replica with AUTH_SMTP_URL, or this one restarted
     // with it, sends it later.
+    // pending -1: the count could not be read.
     const absl::StatusOr<int64_t> pending = outbox_->CountPending();
-    std::cerr << "auth: AUTH_SMTP_URL is not set: account mail stays in the outbox ("
-              << (pending.ok() ? std::to_string(*pending) : "unknown") << " pending)\n";
+    logging::Info("mail sender off: AUTH_SMTP_URL is not set, mail stays in the outbox",
+                  {{"pending", pending.ok() ? *pending : int64_t{-1}}});
     return absl::OkStatus();
   }
   auto smtp = SmtpSettings::Parse(config.smtp_url, config.smtp_user, config.smtp_password);
@@ -294,7 +316,7 @@ void AuthServer::SendMail(const std::function<bool()>& keep_going) {
   const absl::StatusOr<DrainResult> drained = dispatcher_->Drain(keep_going);
   if (!drained.ok()) {
     // The database may be down; the next round tries again.
-    std::cerr << "auth: sending mail failed: " << drained.status().message() << "\n";
+    logging::Warn("mail round failed", {{"reason", std::string(drained.status().message())}});
   }
 }
 
@@ -308,15 +330,16 @@ void AuthServer::PurgeRound(const std::function<bool()>& keep_going) {
   // round tries again.
   const auto report = [](const char* what, const absl::StatusOr<int64_t>& purged) {
     if (!purged.ok()) {
-      std::cerr << "auth: purging " << what << " failed: " << purged.status().message() << "\n";
+      logging::Warn("purge failed",
+                    {{"what", what}, {"reason", std::string(purged.status().message())}});
     } else if (*purged > 0) {
-      std::cerr << "auth: purged " << *purged << " " << what << "\n";
+      logging::Info("purged", {{"what", what}, {"rows", *purged}});
     }
   };
-  report("ended sessions",
+  report("ended_sessions",
          sessions_->PurgeEndedSessions(now - kEndedSessionRetentionSeconds, keep_going));
-  report("expired one-time codes", codes_->PurgeExpired(now, keep_going));
-  report("idle login failure counts",
+  report("expired_codes", codes_->PurgeExpired(now, keep_going));
+  report("idle_login_failures",
          login_failures_->PurgeIdle(now - kFailureMemorySeconds, now, keep_going));
   constexpr int kMailBatch = 1000;
   int64_t mail_purged = 0;
@@ -325,7 +348,7 @@ void AuthServer::PurgeRound(const std::function<bool()>& keep_going) {
     batch = outbox_->PurgeSent(now - kSentMailRetentionSeconds, kMailBatch);
     if (batch.ok()) mail_purged += *batch;
   }
-  report("sent mail", batch.ok() ? absl::StatusOr<int64_t>(mail_purged) : batch);
+  report("finished_mail", batch.ok() ? absl::StatusOr<int64_t>(mail_purged) : batch);
 }
 
 void AuthServer::CheckHealth() {
@@ -339,28 +362,37 @@ void AuthServer::CheckHealth() {
   const bool reachable = ping.code() != absl::StatusCode::kUnavailable;
   if (reachable != serving_.load() && !stopping_.load()) {
     serving_ = reachable;
-    server_->GetHealthCheckService()->SetServingStatus(reachable);
-    std::cerr << "auth: database "
-              << (reachable ? "reachable again: SERVING" : "unreachable: NOT_SERVING") << "\n";
+    SetReadiness(grpc_->server(), {kAuthServiceName}, reachable);
+    if (reachable) {
+      logging::Info("health changed", {{"status", "SERVING"}, {"reason", "database reachable"}});
+    } else {
+      logging::Warn("health changed",
+                    {{"status", "NOT_SERVING"}, {"reason", "database unreachable"}});
+    }
   }
 }
 
-void AuthServer::Shutdown(std::chrono::milliseconds drain) {
-  if (stopping_.exchange(true)) return;
-  if (http_) http_->Stop();
+void AuthServer::Shutdown(std::chrono::milliseconds grace) {
+  if (stopping_.exchange(true)) return;  // /readyz answers 503 from here on
+  if (grpc_) DrainServer(grpc_->server(), grace);
   // Each Stop waits for a running round; a janitor or mail round checks
   // keep_going between batches, so this is quick.
   for (PeriodicTask* task : {health_task_.get(), janitor_task_.get(), mail_task_.get()}) {
     if (task != nullptr) task->Stop();
   }
-  if (server_) server_->Shutdown(std::chrono::system_clock::now() + drain);
+  // After the drain, so /readyz said 503 throughout; before the database
+  // closes, since /metrics reads it.
+  if (http_) http_->Stop();
+  // Every handler has returned; what they queued has run or runs now.
+  hashing_pool_.reset();
+  database_work_pool_.reset();
+  if (database_) database_->Close();
 }
 
 AuthServer::~AuthServer() {
+  // Also joins the pools' threads before the service and stores they call
+  // go away.
   Shutdown();
-  // Pools join their threads before the service and store they call go away.
-  hashing_pool_.reset();
-  database_work_pool_.reset();
 }
 
 }  // namespace tollgate::auth

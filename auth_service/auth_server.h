@@ -26,6 +26,7 @@
 #include "auth_service/password/hashing_pool.h"
 #include "auth_service/password/password_hasher.h"
 #include "auth_service/store/postgres_login_failure_store.h"
+#include "common/server/grpc_server_assembly.h"
 #include "auth_service/store/postgres_one_time_code_store.h"
 #include "auth_service/store/postgres_session_store.h"
 #include "auth_service/store/postgres_user_store.h"
@@ -34,7 +35,9 @@
 #include "common/clock.h"
 #include "common/keys/key_source.h"
 #include "common/http/http_endpoint.h"
+#include "common/metrics/counter_mirror.h"
 #include "common/metrics/gauge_refresher.h"
+#include "common/metrics/grpc_metrics.h"
 #include "common/metrics/service_metrics.h"
 #include "common/periodic_task.h"
 #include "prometheus/registry.h"
@@ -69,17 +72,27 @@ class AuthServer final {
   ~AuthServer();
 
   // The bound port (useful with AUTH_LISTEN=127.0.0.1:0).
-  int port() const { return port_; }
+  int port() const { return grpc_->port(); }
   // The bound HTTP port (AUTH_HTTP_LISTEN), 0 when it is off.
   int http_port() const { return http_ ? http_->port() : 0; }
-  // Stops accepting calls, lets in-flight calls finish (up to the deadline),
-  // then cancels the rest.
-  void Shutdown(std::chrono::milliseconds drain = std::chrono::milliseconds(5000));
+  // The server's one metrics registry (the tollgate_* and grpc_server_*
+  // families; /metrics serves it), made first thing in Start, so it exists
+  // whether or not the HTTP port is on.
+  prometheus::Registry& metrics_registry() const { return *metrics_registry_; }
+  // The graceful stop, in this order: health NOT_SERVING for every service
+  // name, stop accepting, let calls in flight finish for up to `grace` and
+  // cancel the rest (see DrainServer); stop the background tasks, the HTTP
+  // port and the hashing threads; close the database pool. Returns when
+  // all that is done. Idempotent; the destructor calls it.
+  void Shutdown(std::chrono::milliseconds grace = std::chrono::seconds(10));
 
  private:
   AuthServer() = default;
   // Starts the mail sender when AUTH_SMTP_URL is set.
   absl::Status StartMailSender(const AuthConfig& config, const Clock& clock);
+  // Registers the values read at scrape time (pool in use, hash queue,
+  // outbox, undecodable requests), once what they read exists.
+  void RefreshGaugesAtScrape();
   // Serves AUTH_HTTP_LISTEN, when set.
   absl::Status StartHttp(const AuthConfig& config, const JwkSet& published_keys);
   // Starts the health watch and the janitor (the server must be running).
@@ -96,6 +109,15 @@ class AuthServer final {
   // Wakes the mail sender: mail was just queued.
   void MailQueued();
 
+  // The metrics come first: everything below may hold pointers into them,
+  // and members are destroyed in reverse order.
+  std::shared_ptr<prometheus::Registry> metrics_registry_;
+  // The grpc_server_* series, folded into the registry at each scrape.
+  std::shared_ptr<GrpcMetrics> grpc_metrics_;
+  std::unique_ptr<GuardMetrics> guard_metrics_;
+  std::unique_ptr<AuthServiceMetrics> metrics_;
+  std::shared_ptr<GaugeRefresher> gauges_;  // read at scrape time
+  std::shared_ptr<CounterMirror> mirrored_counters_;  // read at scrape time
   OpenSslRandomSource random_;
   std::unique_ptr<PostgresPool> database_;
   std::unique_ptr<PostgresUserStore> users_;
@@ -118,8 +140,7 @@ class AuthServer final {
   // interceptor as any other service, verifying with its own keys.
   std::unique_ptr<StaticKeySource> own_keys_;
   std::unique_ptr<BearerAuthenticator> authenticator_;
-  std::unique_ptr<grpc::Server> server_;
-  int port_ = 0;
+  std::unique_ptr<AssembledGrpcServer> grpc_;
   const Clock* clock_ = nullptr;
   std::atomic<bool> stopping_{false};
   // What health says: written by the health task, read by /readyz.
@@ -133,9 +154,6 @@ class AuthServer final {
   std::unique_ptr<PeriodicTask> janitor_task_;
   std::unique_ptr<PeriodicTask> mail_task_;
   // AUTH_HTTP_LISTEN: /healthz, /readyz, /metrics, /.well-known/jwks.json.
-  std::shared_ptr<prometheus::Registry> metrics_registry_;
-  std::unique_ptr<AuthServiceMetrics> metrics_;
-  std::shared_ptr<GaugeRefresher> gauges_;
   std::unique_ptr<HttpEndpoint> http_;
 };
 

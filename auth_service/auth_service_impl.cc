@@ -8,6 +8,7 @@
 
 #include "common/auth/admission.h"
 #include "common/grpc_status.h"
+#include "common/server/call_pipeline.h"
 
 namespace tollgate::auth {
 namespace {
@@ -24,14 +25,14 @@ grpc::ServerUnaryReactor* Serve(HashingPool& pool, grpc::CallbackServerContext* 
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Admission admission = AdmissionOf(context);
   if (!admission.admitted()) {
-    reactor->Finish(admission.rejection());
+    reactor->Finish(ReportCallStatus(context, admission.rejection()));
     return reactor;
   }
   absl::Status queued = pool.Submit(
-      [reactor, caller = admission.caller(), work = std::move(work)]() mutable {
-        reactor->Finish(work(caller));
+      [context, reactor, caller = admission.caller(), work = std::move(work)]() mutable {
+        reactor->Finish(ReportCallStatus(context, work(caller)));
       });
-  if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
+  if (!queued.ok()) reactor->Finish(ReportCallStatus(context, ToGrpcStatus(queued)));
   return reactor;
 }
 
@@ -97,11 +98,11 @@ grpc::ServerUnaryReactor* AuthServiceImpl::GetJwks(grpc::CallbackServerContext* 
                                                    v1::GetJwksResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (Admission admission = AdmissionOf(context); !admission.admitted()) {
-    reactor->Finish(admission.rejection());
+    reactor->Finish(ReportCallStatus(context, admission.rejection()));
     return reactor;
   }
   *response = deps_.sessions->GetJwks();
-  reactor->Finish(grpc::Status::OK);
+  reactor->Finish(ReportCallStatus(context, grpc::Status::OK));
   return reactor;
 }
 
@@ -138,23 +139,23 @@ grpc::ServerUnaryReactor* AuthServiceImpl::RequestPasswordReset(
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Admission admission = AdmissionOf(context);
   if (!admission.admitted()) {
-    reactor->Finish(admission.rejection());
+    reactor->Finish(ReportCallStatus(context, admission.rejection()));
     return reactor;
   }
-  absl::Status queued = deps_.database_pool->Submit([this, reactor, request] {
+  absl::Status queued = deps_.database_pool->Submit([this, context, reactor, request] {
     absl::StatusOr<DeferredWork> deferred = deps_.recovery->RequestPasswordReset(*request);
     if (!deferred.ok()) {
-      reactor->Finish(ToGrpcStatus(deferred.status()));
+      reactor->Finish(ReportCallStatus(context, ToGrpcStatus(deferred.status())));
       return;
     }
     // Copied out first: `request` dies with the call once it is finished.
     DeferredWork write = *std::move(deferred);
     // Reply first, then write the code and its mail, so a known account
     // answers no later than an unknown one.
-    reactor->Finish(grpc::Status::OK);
+    reactor->Finish(ReportCallStatus(context, grpc::Status::OK));
     if (write) write();
   });
-  if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
+  if (!queued.ok()) reactor->Finish(ReportCallStatus(context, ToGrpcStatus(queued)));
   return reactor;
 }
 

@@ -5,7 +5,7 @@
 #
 #   bench/sum_bench.sh BUILD_DIR [--rounds=3] [--duration=10] [--warmup=2]
 #       [--channels=4] [--streams=16] [--algs=ES256,HS256] [--no-fastapi]
-#       [--with-empty] [--pin]
+#       [--with-empty] [--pin] [--fresh-servers]
 #
 # BUILD_DIR holds bench/sum_bench_server and bench/sum_load (a Release build
 # with -DTOLLGATE_BENCH=ON). Needs h2load (nghttp2-client), curl, and for the
@@ -29,6 +29,11 @@
 #   - --with-empty adds a diagnostic third mode, sum_bench_server
 #     --mode=empty (no auth, an interceptor that only calls Proceed()), to
 #     split the overhead between gRPC's interceptor machinery and tollgate.
+#   - --fresh-servers starts every tollgate server anew before each round
+#     (after the first), so that what one process happens to get (its
+#     memory layout, its threads' CPUs: worth up to 10% between two runs of
+#     the same binary here) is spread over the rounds instead of biasing
+#     one mode for the whole run.
 #   - --pin runs every server (and uvicorn) on CPU 1 and every load tool on
 #     CPU 0 (taskset), so that the load generator does not take the server's
 #     core; without it the two share both cores, as on a small real host.
@@ -36,12 +41,10 @@
 # stopped (by PID, on exit).
 set -euo pipefail
 
-usage() {
-  sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
-  exit 2
-}
+BENCH_NAME=sum_bench
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-BUILD_DIR=""
 ROUNDS=3
 DURATION=10
 WARMUP=2
@@ -50,40 +53,22 @@ STREAMS=16
 ALGS="ES256,HS256"
 FASTAPI=1
 MODES=(none interceptor)
-SERVER_ON=()
-LOAD_ON=()
-for arg in "$@"; do
-  case "$arg" in
-    --rounds=*) ROUNDS="${arg#*=}" ;;
-    --duration=*) DURATION="${arg#*=}" ;;
-    --warmup=*) WARMUP="${arg#*=}" ;;
-    --channels=*) CHANNELS="${arg#*=}" ;;
-    --streams=*) STREAMS="${arg#*=}" ;;
-    --algs=*) ALGS="${arg#*=}" ;;
+FRESH_SERVERS=0
+own_flag() {
+  case "$1" in
+    --algs=*) ALGS="${1#*=}" ;;
     --no-fastapi) FASTAPI=0 ;;
     --with-empty) MODES=(none interceptor empty) ;;
-    --pin) SERVER_ON=(taskset -c 1); LOAD_ON=(taskset -c 0) ;;
-    -h|--help) usage ;;
-    --*) echo "sum_bench: unknown flag $arg" >&2; usage ;;
-    *) [[ -z "$BUILD_DIR" ]] || usage; BUILD_DIR="$arg" ;;
+    --fresh-servers) FRESH_SERVERS=1 ;;
+    *) return 1 ;;
   esac
-done
-[[ -n "$BUILD_DIR" ]] || usage
-for n in "$ROUNDS" "$DURATION" "$WARMUP" "$CHANNELS" "$STREAMS"; do
-  [[ "$n" =~ ^[0-9]+$ ]] || { echo "sum_bench: numeric flags take whole numbers" >&2; exit 2; }
-done
+}
+read_flags "$@"
 IFS=, read -r -a ALG_LIST <<<"$ALGS"
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-SERVER="$BUILD_DIR/bench/sum_bench_server"
-LOAD="$BUILD_DIR/bench/sum_load"
 PYTHON="${PYTHON:-/usr/bin/python3}"
-INFLIGHT=$((CHANNELS * STREAMS))
-RUN_TIMEOUT=$((DURATION + WARMUP + 30))
 
-for binary in "$SERVER" "$LOAD"; do
-  [[ -x "$binary" ]] || { echo "sum_bench: $binary missing: build it first" >&2; exit 2; }
-done
 for tool in h2load curl timeout taskset; do
   command -v "$tool" >/dev/null || { echo "sum_bench: needs $tool (scripts/install_deps.sh)" >&2; exit 2; }
 done
@@ -92,16 +77,7 @@ if ((FASTAPI)) && ! "$PYTHON" -c 'import fastapi, uvicorn, jwt' 2>/dev/null; the
   exit 2
 fi
 
-WORK="$(mktemp -d /tmp/sum_bench.XXXXXX)"
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_work_dir
 
 RESULTS="$WORK/results.tsv"  # variant alg tool round rps p50_us p99_us errors
 : >"$RESULTS"
@@ -119,23 +95,11 @@ start_server() {
   local mode="$1" alg="$2" key="$1-$2"
   LOG[$key]="$WORK/$key.log"
   TOKEN[$key]="$WORK/$key.token"
-  : >"${LOG[$key]}"  # exists before the poll below reads it
-  JWT_SECRET_KEY="$SECRET" "${SERVER_ON[@]}" "$SERVER" --mode="$mode" --alg="$alg" --port=0 \
-    --token-out="${TOKEN[$key]}" >"${LOG[$key]}" 2>&1 &
-  PID[$key]=$!
-  PIDS+=("$!")
-  local i
-  for ((i = 0; i < 150; ++i)); do
-    if grep -q '^listening on port' "${LOG[$key]}"; then
-      PORT[$key]="$(sed -n 's/^listening on port \([0-9]*\)$/\1/p' "${LOG[$key]}")"
-      return 0
-    fi
-    kill -0 "${PID[$key]}" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "sum_bench: sum_bench_server $mode $alg did not start:" >&2
-  cat "${LOG[$key]}" >&2
-  exit 1
+  start_listening_server "sum_bench_server $mode $alg" "${LOG[$key]}" \
+    env JWT_SECRET_KEY="$SECRET" "${SERVER_ON[@]}" "$SERVER" --mode="$mode" --alg="$alg" \
+    --port=0 --token-out="${TOKEN[$key]}"
+  PID[$key]="$STARTED_PID"
+  PORT[$key]="$STARTED_PORT"
 }
 
 # admitted KEY: the server's count of calls that passed the handler's guard.
@@ -153,9 +117,6 @@ admitted() {
   echo "sum_bench: no admitted_calls from $key" >&2
   exit 1
 }
-
-# field LINE NAME: the value of NAME=value in a sum_load line.
-field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
 
 # check_grpc KEY WHEN: a few real gRPC calls (sum_load) and one over curl;
 # prints the statuses they got. Tokens never reach the output.
@@ -228,13 +189,20 @@ run_sum_load() {
 }
 
 run_h2load_grpc() {
-  local mode="$1" alg="$2" round="$3" key="$1-$2" before after not_ok
+  local mode="$1" alg="$2" round="$3" key="$1-$2" before after not_ok cpu_before cpu_after
   before="$(admitted "$key")"
+  cpu_before="$(cpu_ticks "${PID[$key]}")"
   h2load_run "$WORK/h2-$key-$round" -c "$CHANNELS" -m "$STREAMS" \
     -H 'content-type: application/grpc' -H 'te: trailers' \
     -H "authorization: Bearer $(cat "${TOKEN[$key]}")" -d "$WORK/sum.grpc" \
     "http://127.0.0.1:${PORT[$key]}/tollgate.sum.v1.SumService/Sum"
+  cpu_after="$(cpu_ticks "${PID[$key]}")"
   after="$(admitted "$key")"
+  # Calls per second of the server's own CPU time (warm-up included on both
+  # sides): what each call costs the server, whatever else the machine runs.
+  local per_cpu_second
+  per_cpu_second="$(awk -v calls="$((after - before))" -v ticks="$((cpu_after - cpu_before))" \
+    -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (ticks > 0 ? calls * hz / ticks : 0) }')"
   # Every HTTP 200 must be a call the guard admitted (warm-up calls and calls
   # in flight at the end make `after - before` a little larger, never less).
   not_ok=$((H2_2XX - (after - before)))
@@ -243,6 +211,9 @@ run_h2load_grpc() {
     "http_other=$H2_BAD admitted=$((after - before)) grpc_not_ok=$not_ok"
   printf '%s\t%s\th2load\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$alg" "$round" "$H2_RPS" "$H2_P50" \
     "$H2_P99" "$((H2_BAD + not_ok))" >>"$RESULTS"
+  echo "  round $round $key server CPU: calls_per_cpu_second=$per_cpu_second"
+  printf '%s\t%s\th2load-cpu\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$alg" "$round" "$per_cpu_second" \
+    "$H2_P50" "$H2_P99" 0 >>"$RESULTS"
 }
 
 FASTAPI_PORT=""
@@ -251,7 +222,7 @@ start_fastapi() {
   JWT_SECRET_KEY="$SECRET" "${SERVER_ON[@]}" "$PYTHON" -m uvicorn --app-dir "$BENCH_DIR/fastapi_sum" app:app \
     --host 127.0.0.1 --port "$FASTAPI_PORT" --workers 1 --log-level warning --no-access-log \
     >"$WORK/fastapi.log" 2>&1 &
-  PIDS+=("$!")
+  stop_on_exit "$!"
   local pid=$! i
   for ((i = 0; i < 150; ++i)); do
     if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$FASTAPI_PORT/docs"; then return 0; fi
@@ -308,16 +279,25 @@ if ((FASTAPI)); then
   check_fastapi before
 fi
 
+# restart_server MODE ALG: stops the server of MODE and ALG (by its PID) and
+# starts a new one in its place (--fresh-servers).
+restart_server() {
+  local key="$1-$2"
+  kill -TERM "${PID[$key]}"
+  wait "${PID[$key]}" 2>/dev/null || true
+  start_server "$1" "$2"
+  check_grpc "$key" "restarted"
+}
+
 for ((round = 1; round <= ROUNDS; ++round)); do
-  # Alternate the order, so that drift in the machine's load cancels out.
-  if ((round % 2)); then
-    modes=("${MODES[@]}")
-  else
-    modes=()
-    for ((i = ${#MODES[@]} - 1; i >= 0; --i)); do modes+=("${MODES[i]}"); done
+  round_order "$round" "${MODES[@]}"
+  if ((FRESH_SERVERS && round > 1)); then
+    for alg in "${ALG_LIST[@]}"; do
+      for mode in "${MODES[@]}"; do restart_server "$mode" "$alg"; done
+    done
   fi
   for alg in "${ALG_LIST[@]}"; do
-    for mode in "${modes[@]}"; do
+    for mode in "${ROUND_ORDER[@]}"; do
       run_sum_load "$mode" "$alg" "$round"
       run_h2load_grpc "$mode" "$alg" "$round"
     done
@@ -340,26 +320,8 @@ echo
 # The table: medians over the rounds of rps, p50 and p99; errors summed. A
 # ratio is the median of the per-round ratios (each round runs the pair back
 # to back, in alternating order), lowest and highest in brackets.
-awk -F'\t' -v rounds="$ROUNDS" -v inflight="$INFLIGHT" -v channels="$CHANNELS" -v streams="$STREAMS" '
-function median(list,    n, v, i, j, t) {
-  n = split(list, v, " ")
-  if (n == 0) { lowest = highest = 0; return 0 }
-  for (i = 2; i <= n; ++i) { t = v[i]; for (j = i - 1; j >= 1 && v[j] + 0 > t + 0; --j) v[j + 1] = v[j]; v[j + 1] = t }
-  lowest = v[1]; highest = v[n]
-  return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-}
-# sprintf(format, median, lowest, highest) of rps(a) / rps(b) over the
-# rounds; sets ratio_value to the median.
-function paired(a, b, format,    r, list) {
-  list = ""
-  for (r = 1; r <= rounds; ++r) {
-    if ((a SUBSEP r) in rps_of && (b SUBSEP r) in rps_of && rps_of[b SUBSEP r] > 0) {
-      list = list " " rps_of[a SUBSEP r] / rps_of[b SUBSEP r]
-    }
-  }
-  ratio_value = list == "" ? 0 : median(list)
-  return list == "" ? "-" : sprintf(format, ratio_value, lowest, highest)
-}
+awk -F'\t' -v rounds="$ROUNDS" -v inflight="$INFLIGHT" -v channels="$CHANNELS" -v streams="$STREAMS" \
+  "$BENCH_AWK_TABLE_FUNCTIONS"'
 {
   key = $1 SUBSEP $2 SUBSEP $3
   if (!(key in rps)) order[++count] = key
@@ -371,6 +333,7 @@ END {
   tool["sum_load"] = "sum_load (gRPC C++, " channels " ch)"
   tool["h2load"] = "h2load h2c -c" channels " -m" streams
   tool["h2load-h1"] = "h2load --h1 -c" inflight
+  tool["h2load-cpu"] = "h2load: calls/server CPU-s"
   printf "%-31s %-25s %7s %6s %6s %6s %-31s %-7s %s\n", "variant", "tool", "rps", "p50 ms", \
     "p99 ms", "errors", "ratio (per-round range)", "target", "met"
   for (i = 1; i <= count; ++i) {
@@ -382,7 +345,7 @@ END {
     } else if (mode == "fastapi") {
       name = "FastAPI+PyJWT HS256, 1 worker"
     } else {
-      ratio = paired(order[i], "none" SUBSEP alg SUBSEP t, "%.3fx of none (%.2f-%.2f)")
+      ratio = paired(rps_of, order[i], "none" SUBSEP alg SUBSEP t, "%.3fx of none (%.2f-%.2f)")
       if (mode == "interceptor") {
         name = "interceptor, " alg " token"; target = ">=0.90x"; met = ratio_value >= 0.90 ? "yes" : "NO"
       } else {
@@ -398,11 +361,13 @@ END {
     if (!(fa in rps)) break
     split(order[i], k, SUBSEP)
     if (k[1] != "interceptor" || k[3] != "h2load") continue
-    ratio = paired(order[i], fa, "%.1fx of FastAPI (%.1f-%.1f)")
+    ratio = paired(rps_of, order[i], fa, "%.1fx of FastAPI (%.1f-%.1f)")
     printf "%-31s %-25s %7.0f %6s %6s %6s %-31s %-7s %s\n", "interceptor, " k[2] " token", \
       tool["h2load"], median(rps[order[i]]), "", "", "", ratio, ">=15x", (ratio_value >= 15 ? "yes" : "NO")
   }
   printf "\nrps, p50, p99: medians of %d rounds. errors: non-OK gRPC statuses (sum_load), or non-2xx\n", rounds
   printf "responses plus HTTP 200s the server did not admit (h2load), summed over the rounds.\n"
-  printf "Ratios: medians of the per-round ratios.\n"
+  printf "Ratios: medians of the per-round ratios. \"calls/server CPU-s\" rows: calls the server\n"
+  printf "served per second of its own CPU time (user + system, /proc) during the h2load runs: the\n"
+  printf "cost of a call to the server, which other load on the machine does not change much.\n"
 }' "$RESULTS"

@@ -7,10 +7,11 @@
 //                       assembly (SumConfig parsed by FromFlagsAndEnv, keys
 //                       from a JWKS file or JWT_SECRET_KEY, the policy from
 //                       sum.proto, BearerAuthenticator with its cache, the
-//                       AuthInterceptor, health, reflection).
+//                       call pipeline with its access log and RPC metrics
+//                       on, health, reflection).
 //   --mode=none         a plain grpc::ServerBuilder with the same
-//                       SumServiceImpl (and the same health and reflection
-//                       settings) but no interceptor: its AdmissionLookup
+//                       SumServiceImpl (and the same health, reflection and
+//                       connection-limit settings) but no interceptor: its AdmissionLookup
 //                       admits one fixed Identity, verified once at start-up.
 //   --mode=empty        diagnostic: as none, plus an interceptor that only
 //                       calls Proceed(), to split the overhead into gRPC's
@@ -28,6 +29,11 @@
 //   --token-out=PATH          required: the minted access token (role
 //                             "user", one hour) is written here, mode 0600
 //   --jwks-out=PATH           default <token-out>.jwks.json (ES256 only)
+//   --access-log=PATH         interceptor mode: where the access log (one
+//                             JSON line per call, as sum_service writes to
+//                             stdout) goes; default /dev/null, so the cost
+//                             measured is making and writing every line, not
+//                             the disk; "off": no access log (diagnostic)
 //
 // Prints "listening on port N" once serving. SIGUSR1 prints
 // "admitted_calls N" (calls that passed the handler's guard, so the driver
@@ -57,6 +63,8 @@
 #include "common/server_process.h"
 #include "common/token/access_token_issuer.h"
 #include "common/token/access_token_verifier.h"
+#include "common/connection_limits.h"
+#include "common/logging/logger.h"
 #include "common/token/jwk.h"
 #include "common/token/jwk_set.h"
 #include "sum_service/sum_config.h"
@@ -89,6 +97,7 @@ struct Flags {
   int port = 0;
   std::string token_out;
   std::string jwks_out;
+  std::string access_log = "/dev/null";
 };
 
 Flags ParseFlags(int argc, char** argv) {
@@ -121,6 +130,8 @@ Flags ParseFlags(int argc, char** argv) {
       flags.token_out = value;
     } else if (name == "jwks-out") {
       flags.jwks_out = value;
+    } else if (name == "access-log") {
+      flags.access_log = value;
     } else {
       Fail("unknown flag --" + std::string(name));
     }
@@ -237,6 +248,14 @@ int main(int argc, char** argv) {
   tollgate::sum::SumServiceImpl* service = nullptr;
   int port = 0;
   if (flags.mode == "interceptor") {
+    // As sum_service's main() does (JSON at info), to a file.
+    const bool logging_calls = flags.access_log != "off";
+    static std::ofstream access_log(logging_calls ? flags.access_log : "/dev/null", std::ios::app);
+    if (!access_log) Fail("cannot open --access-log " + flags.access_log);
+    tollgate::logging::SetDefaultLogger(std::make_unique<tollgate::logging::Logger>(
+        "sum", tollgate::logging::Format::kJson,
+        logging_calls ? tollgate::logging::Level::kInfo : tollgate::logging::Level::kWarn,
+        &access_log));
     auto started = tollgate::sum::SumServer::Start(*config, clock);
     if (!started.ok()) Fail("start: " + std::string(started.status().message()));
     production = *std::move(started);
@@ -259,6 +278,9 @@ int main(int argc, char** argv) {
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::ServerBuilder builder;
     builder.AddListeningPort(config->listen_address, grpc::InsecureServerCredentials(), &port);
+    // The same connection limits as the production assembly (they add gRPC's
+    // max-age filter to every call), so that only the call pipeline differs.
+    tollgate::ApplyConnectionLimits(builder, config->connection_limits);
     builder.RegisterService(bare_service.get());
     if (flags.mode == "empty") {
       std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;

@@ -9,19 +9,36 @@
 // or a result other than a + b counts as an error (over the whole run,
 // warm-up included).
 //
-//   sum_load --target=127.0.0.1:PORT [--token-file=PATH] [--channels=4]
-//            [--concurrency=64] [--duration=10] [--warmup=2] [--calls=N]
-//            [--label=TEXT]
+//   sum_load --target=127.0.0.1:PORT [--token-file=PATH] [--auth=header|session]
+//            [--channels=4] [--concurrency=64] [--duration=10] [--warmup=2]
+//            [--calls=N] [--label=TEXT]
 //
 // --calls=N instead makes exactly N calls (no warm-up, no time limit): the
 // driver's status check before and after each timed run. Without
 // --token-file the calls carry no authorization metadata.
 //
+// --auth says how the token of --token-file reaches each call:
+//   header   (default) context.AddMetadata("authorization", "Bearer ..."),
+//            the fixed header a hand-written client sets;
+//   session  context.set_credentials(session->Credentials()) of a
+//            tollgate_client Session resumed from an in-memory pair with
+//            that access token (valid for the hour sum_bench_server gives
+//            it, so no Refresh falls in a run; a real Session makes one
+//            Refresh per token lifetime, 900 s by default);
+//   fixed-credentials  diagnostic: call credentials from a plugin that
+//            returns the fixed header inline, the least any
+//            grpc::CallCredentials cost in gRPC 1.51.
+// bench/session_bench.sh compares the two (bench/README.md).
+//
 // Prints one line of key=value pairs:
 //   sum_load label=.. calls=.. seconds=.. rps=.. p50_us=.. p99_us=.. errors=..
-//   statuses=OK:n,.. [first_error="CODE: message"]
+//   cpu_us_per_call=.. statuses=OK:n,.. [first_error="CODE: message"]
+// cpu_us_per_call is this process's CPU time (user + system, whole run)
+// divided by every call it completed: what the client side costs, which
+// varies less than rps when other work shares the machine.
 // Exit 0 when it ran (whatever the statuses), 2 for bad flags or no server.
 #include <grpcpp/grpcpp.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <array>
@@ -30,6 +47,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -38,6 +56,8 @@
 #include <string_view>
 #include <vector>
 
+#include "client/session/in_memory_token_store.h"
+#include "client/session/session.h"
 #include "tollgate/sum/v1/sum.grpc.pb.h"
 
 namespace {
@@ -73,6 +93,7 @@ struct Flags {
   double warmup_seconds = 2;
   int64_t calls = 0;  // > 0: exactly this many calls, untimed
   std::string label = "sum";
+  std::string auth = "header";  // --auth
 };
 
 Flags ParseFlags(int argc, char** argv) {
@@ -101,6 +122,11 @@ Flags ParseFlags(int argc, char** argv) {
       flags.calls = std::atoll(value.c_str());
     } else if (name == "label") {
       flags.label = value;
+    } else if (name == "auth") {
+      if (value != "header" && value != "session" && value != "fixed-credentials") {
+        Fail("--auth is header, session or fixed-credentials");
+      }
+      flags.auth = value;
     } else {
       Fail("unknown flag --" + std::string(name));
     }
@@ -108,6 +134,7 @@ Flags ParseFlags(int argc, char** argv) {
   if (flags.target.empty()) Fail("--target=host:port is required");
   if (flags.channels < 1 || flags.concurrency < 1) Fail("--channels and --concurrency must be >= 1");
   if (flags.duration_seconds <= 0 || flags.warmup_seconds < 0) Fail("bad --duration or --warmup");
+  if (flags.auth != "header" && flags.token_file.empty()) Fail("--auth=" + flags.auth + " needs --token-file");
   return flags;
 }
 
@@ -123,6 +150,21 @@ std::string ReadToken(const std::string& path) {
 }
 
 class Load;
+
+// Call credentials that add one fixed header, inline (--auth=fixed-credentials).
+class FixedHeaderPlugin final : public grpc::MetadataCredentialsPlugin {
+ public:
+  explicit FixedHeaderPlugin(std::string authorization) : authorization_(std::move(authorization)) {}
+  bool IsBlocking() const override { return false; }
+  grpc::Status GetMetadata(grpc::string_ref, grpc::string_ref, const grpc::AuthContext&,
+                           std::multimap<grpc::string, grpc::string>* metadata) override {
+    metadata->emplace("authorization", authorization_);
+    return grpc::Status::OK;
+  }
+
+ private:
+  const std::string authorization_;
+};
 
 // One in-flight call at a time; its callback starts the next.
 struct Slot {
@@ -144,6 +186,13 @@ class Load {
  public:
   explicit Load(const Flags& flags) : flags_(flags) {
     if (!flags.token_file.empty()) authorization_ = "Bearer " + ReadToken(flags.token_file);
+    if (flags.auth == "session") {
+      session_ = SessionWith(ReadToken(flags.token_file));
+      credentials_ = session_->Credentials();
+    } else if (flags.auth == "fixed-credentials") {
+      credentials_ = grpc::experimental::MetadataCredentialsFromPlugin(
+          std::make_unique<FixedHeaderPlugin>(authorization_), GRPC_SECURITY_NONE);
+    }
     for (int i = 0; i < flags.channels; ++i) {
       grpc::ChannelArguments args;
       // Separate connections, not one shared subchannel.
@@ -173,6 +222,7 @@ class Load {
       measure_until_ = measure_from_ + ToDuration(flags_.duration_seconds);
     }
     running_slots_ = slot_count;
+    cpu_seconds_at_start_ = ProcessCpuSeconds();
     for (int i = 0; i < slot_count; ++i) {
       Slot& slot = slots_[i];
       slot.load = this;
@@ -221,6 +271,33 @@ class Load {
   }
 
  private:
+  // A Session holding `access_token` as a pair saved now, valid for an
+  // hour. Its AuthService channel points nowhere: the token is not due
+  // within a run, so no Refresh is made.
+  static std::shared_ptr<tollgate::client::Session> SessionWith(const std::string& access_token) {
+    tollgate::client::SavedTokens tokens;
+    tokens.access_token = access_token;
+    tokens.refresh_token = "tgr_not-used-in-a-run";
+    tokens.access_lifetime_seconds = 3600;
+    tokens.access_expires_at_unix_seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(
+            std::chrono::system_clock::now().time_since_epoch())
+            .count() +
+        tokens.access_lifetime_seconds;
+    auto store = std::make_shared<tollgate::client::InMemoryTokenStore>(tokens);
+    auto auth_channel = grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials());
+    auto session = tollgate::client::Session::Resume(auth_channel, store);
+    if (!session.ok()) Fail("session: " + std::string(session.status().message()));
+    return *session;
+  }
+
+  static double ProcessCpuSeconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+  }
+
   static SteadyClock::duration ToDuration(double seconds) {
     return std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(seconds));
   }
@@ -232,7 +309,11 @@ class Load {
 
   void StartCall(Slot& slot) {
     slot.context = std::make_unique<grpc::ClientContext>();
-    if (!authorization_.empty()) slot.context->AddMetadata("authorization", authorization_);
+    if (credentials_ != nullptr) {
+      slot.context->set_credentials(credentials_);
+    } else if (!authorization_.empty()) {
+      slot.context->AddMetadata("authorization", authorization_);
+    }
     slot.response.Clear();
     slot.started = SteadyClock::now();
     Slot* raw = &slot;
@@ -264,12 +345,16 @@ class Load {
     };
     int64_t errors = wrong_results;
     for (int i = 1; i < kStatusCodes; ++i) errors += statuses[i];
+    int64_t completed = 0;
+    for (int i = 0; i < kStatusCodes; ++i) completed += statuses[i];
+    const double cpu_seconds = ProcessCpuSeconds() - cpu_seconds_at_start_;
     std::ostringstream out;
     out.setf(std::ios::fixed);
     out.precision(1);
     out << "sum_load label=" << flags_.label << " calls=" << latencies.size()
         << " seconds=" << seconds << " rps=" << static_cast<double>(latencies.size()) / seconds
         << " p50_us=" << percentile(0.50) << " p99_us=" << percentile(0.99) << " errors=" << errors
+        << " cpu_us_per_call=" << (completed > 0 ? cpu_seconds * 1e6 / completed : 0.0)
         << " statuses=";
     bool first = true;
     for (int i = 0; i < kStatusCodes; ++i) {
@@ -284,9 +369,12 @@ class Load {
 
   const Flags flags_;
   std::string authorization_;
+  std::shared_ptr<tollgate::client::Session> session_;
+  std::shared_ptr<grpc::CallCredentials> credentials_;
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
   std::vector<std::unique_ptr<v1::SumService::Stub>> stubs_;
   std::vector<Slot> slots_;
+  double cpu_seconds_at_start_ = 0;
   SteadyClock::time_point measure_from_;
   SteadyClock::time_point measure_until_;
   std::atomic<int64_t> remaining_calls_{0};

@@ -62,9 +62,11 @@ class DecodeCheckingHandler final : public MethodHandler {
     // the method and finishes the call with UNIMPLEMENTED "". Cancelling
     // first makes INVALID_ARGUMENT the status the client gets; the finish
     // that follows completes on the cancelled call. A refused call is left
-    // to the AuthInterceptor, which replaces that status with its refusal.
+    // to the call pipeline, which replaces that status with its refusal.
     if (!param.status.ok() && AdmissionOf(param.server_context).admitted()) {
       undecodable_requests.fetch_add(1, std::memory_order_relaxed);
+      ReportCallStatus(param.server_context,
+                       grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, kUndecodableRequestMessage));
       grpc_call_cancel_with_status(param.call->call(), GRPC_STATUS_INVALID_ARGUMENT,
                                    kUndecodableRequestMessage, nullptr);
     }

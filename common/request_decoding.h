@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <utility>
 
+#include "common/server/call_pipeline.h"
+
 namespace tollgate {
 
 // SPEC section 3: a request whose body does not decode as the method's
@@ -29,7 +31,7 @@ inline constexpr char kUndecodableRequestMessage[] = "request could not be decod
 // request fails to deserialize; they finish the call with UNIMPLEMENTED and
 // an empty message (server_callback_handlers.h, CallbackUnaryHandler::
 // RunHandler), and with no interceptor on the call (an admitted call runs
-// without one, see AuthInterceptorFactory) nothing can change that status.
+// without one, see CallPipeline) nothing can change that status.
 // So each such method's gRPC handler is wrapped: the wrapper sees the failed
 // deserialization before the handler runs, cancels the call with the status
 // above (grpc_call_cancel_with_status: the client gets exactly that code and
@@ -39,7 +41,7 @@ inline constexpr char kUndecodableRequestMessage[] = "request could not be decod
 // explicit-instantiation rule); request_decoding_test pins the behaviour on
 // the gRPC version we build with.
 //
-// Auth wins: a call the AuthInterceptor refused keeps its refusal (code,
+// Auth wins: a call the call pipeline refused keeps its refusal (code,
 // message, `www-authenticate` trailer) whatever its body is, so an
 // unauthenticated caller learns nothing about the method's message; such a
 // call is not counted here. A public method called without a token is
@@ -70,7 +72,7 @@ uint64_t UndecodableRequestsTotal();
 //  - a server interceptor sees the read at POST_RECV_MESSAGE, but with
 //    GetRecvMessage() == nullptr in both cases (before the read it gets the
 //    message only as a void*), and an admitted call runs without any
-//    interceptor (AuthInterceptorFactory's fast path);
+//    interceptor (CallPipeline's fast path);
 //  - whatever cancelled the call, the reactor would still get
 //    OnReadDone(false) and run its end-of-stream business logic (SumStream
 //    would count the call as usage).
@@ -119,9 +121,15 @@ grpc::Status CountUndecodableRequest();
 // buffer reader"); that message looks unread and is taken for the end of
 // the stream. The core decompresses messages before they reach it, so this
 // does not happen for well-formed calls.
+//
+// `context` (the call's): when given, every status the reactor finishes
+// with is reported to the call pipeline (ReportCallStatus).
 template <typename Request>
 class DecodeCheckingReadReactor : public grpc::ServerReadReactor<Request> {
  public:
+  explicit DecodeCheckingReadReactor(grpc::ServerContextBase* context = nullptr)
+      : context_(context) {}
+
   void StartRead(Request* request) {
     MarkUnread(*request);
     reading_ = request;
@@ -130,6 +138,7 @@ class DecodeCheckingReadReactor : public grpc::ServerReadReactor<Request> {
 
   void Finish(grpc::Status status) {
     if (finished_.exchange(true)) return;
+    if (context_ != nullptr) ReportCallStatus(context_, status);
     grpc::ServerReadReactor<Request>::Finish(std::move(status));
   }
 
@@ -137,7 +146,9 @@ class DecodeCheckingReadReactor : public grpc::ServerReadReactor<Request> {
     if (!ok && reading_ != nullptr && ReadFailedToDecode(*reading_)) {
       reading_ = nullptr;
       if (!finished_.exchange(true)) {
-        grpc::ServerReadReactor<Request>::Finish(CountUndecodableRequest());
+        grpc::Status undecodable = CountUndecodableRequest();
+        if (context_ != nullptr) ReportCallStatus(context_, undecodable);
+        grpc::ServerReadReactor<Request>::Finish(std::move(undecodable));
       }
       return;
     }
@@ -148,6 +159,7 @@ class DecodeCheckingReadReactor : public grpc::ServerReadReactor<Request> {
   virtual void OnCheckedReadDone(bool ok) = 0;
 
  private:
+  grpc::ServerContextBase* const context_;
   Request* reading_ = nullptr;  // the message of the read in flight
   std::atomic<bool> finished_{false};
 };

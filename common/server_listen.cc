@@ -52,9 +52,10 @@ int BindErrno(const std::string& address) {
 }  // namespace
 
 void AddListeningPort(grpc::ServerBuilder& builder, const std::string& address,
-                      bool reuse_port, int* port) {
+                      bool reuse_port, std::shared_ptr<grpc::ServerCredentials> credentials,
+                      int* port) {
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, reuse_port ? 1 : 0);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), port);
+  builder.AddListeningPort(address, std::move(credentials), port);
 }
 
 std::string ListenFailure(const std::string& address) {
@@ -66,16 +67,19 @@ std::string ListenFailure(const std::string& address) {
   return reason;
 }
 
-std::string ListeningOn(const std::string& address, int port) {
-  if (absl::StartsWith(address, "unix:")) return address;
-  return "port " + std::to_string(port);
-}
-
 void MarkServing(grpc::Server& server, const std::vector<std::string>& services, bool serving) {
   grpc::HealthCheckServiceInterface* health = server.GetHealthCheckService();
   if (health == nullptr) return;
-  health->SetServingStatus(serving);  // "" and every name set before
-  for (const std::string& service : services) health->SetServingStatus(service, serving);
+  health->SetServingStatus(kLivenessService, true);
+  SetReadiness(server, services, serving);
+}
+
+void SetReadiness(grpc::Server& server, const std::vector<std::string>& services, bool ready) {
+  grpc::HealthCheckServiceInterface* health = server.GetHealthCheckService();
+  if (health == nullptr) return;
+  // Name by name: SetServingStatus(bool) would move liveness as well.
+  health->SetServingStatus("", ready);
+  for (const std::string& service : services) health->SetServingStatus(service, ready);
 }
 
 void LinkHealthDescriptor() {

@@ -10,6 +10,7 @@
 #   TOLLGATE_CMAKE_ARGS  extra cmake arguments, split on spaces        []
 #   TOLLGATE_JOBS        parallel build jobs                           [nproc]
 #   TOLLGATE_SKIP_DEPS   1: do not run install_deps.sh                 [0]
+#   TOLLGATE_TARGETS     targets to build, split on spaces             [all]
 # Example, the sanitizer build:
 #   scripts/build.sh --build-dir build-asan -DTOLLGATE_SANITIZE=ON
 set -euo pipefail
@@ -41,4 +42,7 @@ fi
 
 cmake -S "$root" -B "$build_dir" "${generator[@]}" \
   -DCMAKE_BUILD_TYPE="${TOLLGATE_BUILD_TYPE:-RelWithDebInfo}" "${cmake_args[@]}"
-cmake --build "$build_dir" --parallel "${TOLLGATE_JOBS:-$(nproc)}"
+read -r -a targets <<<"${TOLLGATE_TARGETS:-}"
+target_args=()
+((${#targets[@]} == 0)) || target_args=(--target "${targets[@]}")
+cmake --build "$build_dir" --parallel "${TOLLGATE_JOBS:-$(nproc)}" "${target_args[@]}"

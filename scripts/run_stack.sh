@@ -112,6 +112,8 @@ as_pg "$pg_bin/pg_ctl" -D "$stack/pg/data" -l "$stack/pg/server.log" -w \
   || die "PostgreSQL did not start: see .stack/pg/server.log"
 as_pg "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres tollgate
 
+# The services log JSON lines on stdout; "listening" with protocol grpc says
+# the gRPC port is open.
 wait_for_line() {  # FILE PATTERN WHAT
   for _ in $(seq 300); do
     grep -q "$2" "$1" 2>/dev/null && return 0
@@ -142,14 +144,14 @@ AUTH_SMTP_URL="smtp://127.0.0.1:$smtp_port" \
 AUTH_MAIL_FROM="no-reply@tollgate.local" \
   "$auth_bin" >"$stack/auth.log" 2>&1 &
 echo $! >"$stack/auth.pid"
-wait_for_line "$stack/auth.log" "listening on port" auth_service
+wait_for_line "$stack/auth.log" '"msg":"listening","protocol":"grpc"' auth_service
 
 say "sum_service on 127.0.0.1:$sum_port (keys from grpc://127.0.0.1:$auth_port)"
 SUM_LISTEN="127.0.0.1:$sum_port" SUM_KEYS_SOURCE="grpc://127.0.0.1:$auth_port" \
   "$sum_bin" >"$stack/sum.log" 2>&1 &
 echo $! >"$stack/sum.pid"
-wait_for_line "$stack/sum.log" "listening on port" sum_service
-wait_for_line "$stack/sum.log" "keys: loaded" "sum_service's key fetch"
+wait_for_line "$stack/sum.log" '"msg":"listening","protocol":"grpc"' sum_service
+wait_for_line "$stack/sum.log" '"msg":"keys loaded"' "sum_service's key fetch"
 
 # The demo, through the CLI exactly as a user would type it.
 export TOLLGATE_AUTH_ADDR="127.0.0.1:$auth_port" TOLLGATE_SUM_ADDR="127.0.0.1:$sum_port"

@@ -1,46 +1,18 @@
-// sum_service: parse the configuration, start the server, wait for SIGTERM
-// or SIGINT, drain in-flight calls, exit 0. Exit 2 for a bad configuration,
-// 1 when start-up fails (the reason is one line on stderr).
-#include <iostream>
-
-#include "common/clock.h"
-#include "common/server_listen.h"
-#include "common/server_process.h"
-#include "common/stop_signal.h"
-#include "common/version.h"
+// sum_service: parse the configuration, install the logger, start the
+// server, wait for SIGTERM or SIGINT, drain in-flight calls, exit 0.
+// Exit 2 for a bad configuration (one plain line on stderr: the settings
+// that choose the log format are what failed), 1 when start-up fails (the
+// last log line, "cannot start", names the cause). See RunServerMain.
+#include "common/server_main.h"
 #include "sum_service/sum_config.h"
 #include "sum_service/sum_server.h"
 
 int main(int argc, char** argv) {
-  tollgate::PrepareServerProcess();
   using tollgate::sum::SumConfig;
-  if (tollgate::WantsVersion(argc, argv)) {
-    std::cout << "sum_service " << tollgate::kVersion << "\n";
-    return 0;
-  }
-  if (SumConfig::WantsHelp(argc, argv)) {
-    std::cout << SumConfig::HelpText();
-    return 0;
-  }
-  absl::StatusOr<SumConfig> config = SumConfig::FromFlagsAndEnv(argc, argv);
-  if (!config.ok()) {
-    std::cerr << "sum_service: invalid configuration: " << config.status().message() << "\n";
-    return 2;
-  }
-  tollgate::StopSignals stop_signals;  // before any thread starts
-
-  tollgate::SystemClock clock;
-  auto server = tollgate::sum::SumServer::Start(*config, clock);
-  if (!server.ok()) {
-    std::cerr << "sum_service: cannot start: " << server.status().message() << "\n";
-    return 1;
-  }
-  // "port N" for TCP (scripts and tests parse it), the address for unix:.
-  std::cout << "sum_service: listening on "
-            << tollgate::ListeningOn(config->listen_address, (*server)->port()) << std::endl;
-
-  const int signal_number = stop_signals.Wait();
-  std::cerr << "sum_service: signal " << signal_number << ", draining\n";
-  (*server)->Shutdown();
-  return 0;
+  using tollgate::sum::SumServer;
+  return tollgate::RunServerMain<SumConfig>(
+      argc, argv, "sum_service", "sum",
+      [](const SumConfig& config, const tollgate::Clock& clock) {
+        return SumServer::Start(config, clock);
+      });
 }

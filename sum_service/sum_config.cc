@@ -1,5 +1,10 @@
 #include "sum_service/sum_config.h"
 
+#include <array>
+
+#include "common/config/server_settings.h"
+#include "common/config/token_settings.h"
+
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -11,68 +16,62 @@ namespace {
 
 using config::CheckListenAddress;
 using config::Describe;
-using config::HelpTable;
-using config::ParseInteger;
-using config::ParseSeconds;
+using config::kTokenSettings;
 using config::ProcessEnv;
 using config::RawSettings;
+using config::ServerSettings;
 using config::Setting;
 
 // ---------------------------------------------------------------------------
 // SumService settings (SPEC section 7).
 
-// RFC 7518 section 3.2: an HS256 key must be at least as long as the hash.
-constexpr size_t kMinSecretKeyBytes = 32;
-
-constexpr Setting kListen{"listen", "SUM_LISTEN", "0.0.0.0:50052", "",
-                          "gRPC listen address (host:port or unix:path)"};
-constexpr Setting kReusePort{"reuseport", "SUM_REUSEPORT", "0", "",
-                             "1: share the listen port with other processes (SO_REUSEPORT); "
-                             "0: a port in use fails the start"};
+constexpr ServerSettings kServer =
+    ServerSettings::WithPrefix<"SUM_">("0.0.0.0:50052", "HTTP address for metrics");
 constexpr Setting kKeysSource{"keys-source", "SUM_KEYS_SOURCE", "",
                               "required unless JWT_SECRET_KEY",
-                              "verification keys: grpc://host:port (AuthService GetJwks) or "
-                              "file:/path/jwks.json (file:///path also accepted)"};
-constexpr Setting kJwtSecretKey{"jwt-secret-key", "JWT_SECRET_KEY", "", "unset",
-                                "HS256 shared secret, at least 32 bytes; never published "
-                                "(prefer the variable)"};
-constexpr Setting kTokenIssuer{"token-issuer", "TOKEN_ISSUER", "tollgate", "",
-                               "`iss` that AuthService issues and every verifier requires"};
-constexpr Setting kTokenAudience{"token-audience", "TOKEN_AUDIENCE", "tollgate", "",
-                                 "`aud` that AuthService issues and every verifier requires"};
-constexpr Setting kTokenLeeway{"token-leeway", "TOKEN_LEEWAY", "30", "",
-                               "clock leeway, seconds [0, 300]"};
-constexpr Setting kHttpListen{"http-listen", "SUM_HTTP_LISTEN", "", "off",
-                              "HTTP address for metrics"};
+                              "verification keys: AuthService GetJwks at grpc://host:port, or "
+                              "grpcs://host:port over TLS; or file:/path/jwks.json "
+                              "(file:///path also accepted)"};
+constexpr Setting kKeysCa{"keys-ca", "SUM_KEYS_CA", "", "system CAs",
+                          "PEM CA bundle that a grpcs:// key source's certificate must chain to"};
+constexpr Setting kKeysClientCert{"keys-client-cert", "SUM_KEYS_CLIENT_CERT", "", "unset",
+                                  "PEM certificate shown to a grpcs:// key source that asks for "
+                                  "one (mTLS), with SUM_KEYS_CLIENT_KEY"};
+constexpr Setting kKeysClientKey{"keys-client-key", "SUM_KEYS_CLIENT_KEY", "", "unset",
+                                 "PEM private key of SUM_KEYS_CLIENT_CERT, unencrypted"};
 
-constexpr const Setting* kSettings[] = {
-    &kListen,        &kReusePort,   &kKeysSource,  &kJwtSecretKey, &kTokenIssuer,
-    &kTokenAudience, &kTokenLeeway, &kHttpListen,
-};
+// The shorter name the checks below use.
+constexpr const Setting& kJwtSecretKey = kTokenSettings.jwt_secret_key;
+
+// --help's order, and the README table's.
+constexpr auto kSettings = config::JoinSettings(
+    kServer.GrpcPortSettings(),
+    std::to_array<const Setting*>({
+        &kKeysSource,
+        &kKeysCa,
+        &kKeysClientCert,
+        &kKeysClientKey,
+        &kTokenSettings.jwt_secret_key,
+        &kTokenSettings.issuer,
+        &kTokenSettings.audience,
+        &kTokenSettings.leeway,
+        &kServer.http_listen,
+        &kServer.max_calls_in_flight,
+        &kServer.log_format,
+        &kServer.log_level,
+    }));
 
 constexpr absl::string_view kGrpcScheme = "grpc://";
+constexpr absl::string_view kGrpcsScheme = "grpcs://";
 constexpr absl::string_view kFileScheme = "file:";
 
 }  // namespace
 
-bool SumConfig::WantsHelp(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") return true;
-  }
-  return false;
-}
+bool SumConfig::WantsHelp(int argc, char** argv) { return config::WantsHelp(argc, argv); }
 
 std::string SumConfig::HelpText() {
-  return absl::StrCat(
-      "sum_service: tollgate SumService (a protected example service) over gRPC.\n"
-      "\n"
-      "Usage: sum_service [--flag=value | --flag value]...\n"
-      "\n"
-      "Every flag has an environment variable of the same meaning; the flag wins.\n"
-      "An empty value counts as unset. Pass secrets by variable: flags show in ps.\n"
-      "\n",
-      HelpTable(kSettings));
+  return config::ServiceHelpText(
+      "sum_service", "tollgate SumService (a protected example service) over gRPC.", kSettings);
 }
 
 std::span<const config::Setting* const> SumConfig::Settings() { return kSettings; }
@@ -87,10 +86,9 @@ absl::StatusOr<SumConfig> SumConfig::FromFlagsAndEnv(int argc, char** argv,
   if (!raw.ok()) return raw.status();
 
   SumConfig config;
-  config.listen_address = raw->Get(kListen);
-  if (absl::Status status = CheckListenAddress(kListen, config.listen_address); !status.ok()) {
-    return status;
-  }
+  absl::StatusOr<std::string> listen_address = ParseListenAddress(*raw, kServer);
+  if (!listen_address.ok()) return listen_address.status();
+  config.listen_address = *std::move(listen_address);
 
   const std::string& keys_source = raw->Get(kKeysSource);
   config.jwt_secret_key = raw->Get(kJwtSecretKey);
@@ -105,19 +103,21 @@ absl::StatusOr<SumConfig> SumConfig::FromFlagsAndEnv(int argc, char** argv,
                                                    Describe(kJwtSecretKey), ": one is required"));
   }
   if (!config.jwt_secret_key.empty()) {
-    if (config.jwt_secret_key.size() < kMinSecretKeyBytes) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(Describe(kJwtSecretKey), ": must be at least ", kMinSecretKeyBytes,
-                       " bytes, got ", config.jwt_secret_key.size()));
+    if (absl::Status status = config::CheckJwtSecretKeyLength(config.jwt_secret_key);
+        !status.ok()) {
+      return status;
     }
     config.keys_source = KeysSource::kSharedSecret;
-  } else if (absl::StartsWith(keys_source, kGrpcScheme)) {
+  } else if (absl::StartsWith(keys_source, kGrpcScheme) ||
+             absl::StartsWith(keys_source, kGrpcsScheme)) {
     config.keys_source = KeysSource::kAuthService;
-    config.keys_target = keys_source.substr(kGrpcScheme.size());
+    config.keys_over_tls = absl::StartsWith(keys_source, kGrpcsScheme);
+    const absl::string_view scheme = config.keys_over_tls ? kGrpcsScheme : kGrpcScheme;
+    config.keys_target = keys_source.substr(scheme.size());
     if (absl::Status status = CheckListenAddress(kKeysSource, config.keys_target);
         !status.ok() || absl::StartsWith(config.keys_target, "unix:")) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          Describe(kKeysSource), ": must be grpc://host:port, got '", keys_source, "'"));
+      return absl::InvalidArgumentError(absl::StrCat(Describe(kKeysSource), ": must be ", scheme,
+                                                     "host:port, got '", keys_source, "'"));
     }
   } else if (absl::StartsWith(keys_source, kFileScheme)) {
     config.keys_source = KeysSource::kJwksFile;
@@ -131,27 +131,55 @@ absl::StatusOr<SumConfig> SumConfig::FromFlagsAndEnv(int argc, char** argv,
     config.keys_target = std::string(path);
   } else {
     return absl::InvalidArgumentError(
-        absl::StrCat(Describe(kKeysSource), ": must start with grpc:// or file:, got '",
+        absl::StrCat(Describe(kKeysSource), ": must start with grpc://, grpcs:// or file:, got '",
                      keys_source, "'"));
   }
+  config.keys_tls = tls::ClientTlsFiles{{Describe(kKeysCa), raw->Get(kKeysCa)},
+                                        {Describe(kKeysClientCert), raw->Get(kKeysClientCert)},
+                                        {Describe(kKeysClientKey), raw->Get(kKeysClientKey)}};
+  // Ignoring one would leave an operator believing the keys come over TLS.
+  for (const tls::SettingFile* file :
+       {&config.keys_tls.ca, &config.keys_tls.certificate, &config.keys_tls.private_key}) {
+    if (file->set() && !config.keys_over_tls) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(file->setting, ": needs a grpcs:// ", Describe(kKeysSource)));
+    }
+  }
+  if (absl::Status status = tls::CheckClientPairing(config.keys_tls); !status.ok()) return status;
+  absl::StatusOr<tls::ServerTlsFiles> tls_files = ParseServerTlsFiles(*raw, kServer);
+  if (!tls_files.ok()) return tls_files.status();
+  config.tls = *std::move(tls_files);
 
-  absl::StatusOr<int64_t> reuse_port = ParseInteger(*raw, kReusePort, 0, 1, "an integer");
+  absl::StatusOr<bool> reuse_port = ParseReusePort(*raw, kServer);
   if (!reuse_port.ok()) return reuse_port.status();
-  config.reuse_port = *reuse_port == 1;
+  config.reuse_port = *reuse_port;
 
-  config.token_issuer = raw->Get(kTokenIssuer);
-  config.token_audience = raw->Get(kTokenAudience);
-  absl::StatusOr<int64_t> leeway = ParseSeconds(*raw, kTokenLeeway, 0, 300);
+  absl::StatusOr<ConnectionLimits> limits = ParseConnectionLimits(*raw, kServer.connection_limits);
+  if (!limits.ok()) return limits.status();
+  config.connection_limits = *limits;
+  absl::StatusOr<int64_t> shutdown_grace = ParseShutdownGraceSeconds(*raw, kServer);
+  if (!shutdown_grace.ok()) return shutdown_grace.status();
+  config.shutdown_grace_seconds = *shutdown_grace;
+
+  config.token_issuer = raw->Get(kTokenSettings.issuer);
+  config.token_audience = raw->Get(kTokenSettings.audience);
+  absl::StatusOr<int64_t> leeway = config::ParseTokenLeewaySeconds(*raw);
   if (!leeway.ok()) return leeway.status();
   config.token_leeway_seconds = *leeway;
 
-  config.http_listen_address = raw->Get(kHttpListen);
-  if (!config.http_listen_address.empty()) {
-    if (absl::Status status = CheckListenAddress(kHttpListen, config.http_listen_address);
-        !status.ok()) {
-      return status;
-    }
-  }
+  absl::StatusOr<int64_t> max_calls = ParseMaxCallsInFlight(*raw, kServer);
+  if (!max_calls.ok()) return max_calls.status();
+  config.max_calls_in_flight = *max_calls;
+
+  absl::StatusOr<std::string> http_listen_address = ParseHttpListenAddress(*raw, kServer);
+  if (!http_listen_address.ok()) return http_listen_address.status();
+  config.http_listen_address = *std::move(http_listen_address);
+
+  absl::StatusOr<config::LogChoice> log = ParseLogChoice(*raw, kServer);
+  if (!log.ok()) return log.status();
+  config.log_format = log->format;
+  config.log_level = log->level;
+  config.logged_settings = raw->ForLog();
   return config;
 }
 

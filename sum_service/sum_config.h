@@ -5,9 +5,12 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/config/settings.h"
+#include "common/tls/tls_files.h"
+#include "common/connection_limits.h"
 
 namespace tollgate::sum {
 
@@ -23,19 +26,29 @@ struct SumConfig {
   // Where the verification keys come from: exactly one source.
   enum class KeysSource {
     kSharedSecret,  // JWT_SECRET_KEY (HS256)
-    kAuthService,   // SUM_KEYS_SOURCE=grpc://host:port, AuthService GetJwks
+    kAuthService,   // SUM_KEYS_SOURCE=grpc(s)://host:port, AuthService GetJwks
     kJwksFile,      // SUM_KEYS_SOURCE=file:/path/jwks.json
   };
 
   std::string listen_address;          // SUM_LISTEN
   bool reuse_port = false;             // SUM_REUSEPORT=1: SO_REUSEPORT
+  tls::ServerTlsFiles tls;             // SUM_TLS_CERT, _KEY, _CLIENT_CA; unset: plaintext
   KeysSource keys_source = KeysSource::kSharedSecret;
   std::string keys_target;             // host:port for kAuthService, path for kJwksFile
+  bool keys_over_tls = false;          // kAuthService by grpcs://
+  tls::ClientTlsFiles keys_tls;        // SUM_KEYS_CA, _CLIENT_CERT, _CLIENT_KEY; grpcs:// only
   std::string jwt_secret_key;          // JWT_SECRET_KEY; set iff kSharedSecret. Never log.
   std::string token_issuer;            // TOKEN_ISSUER
   std::string token_audience;          // TOKEN_AUDIENCE
   int64_t token_leeway_seconds = 0;    // TOKEN_LEEWAY
   std::string http_listen_address;     // SUM_HTTP_LISTEN; empty: off
+  int64_t max_calls_in_flight = 0;              // SUM_MAX_CALLS_IN_FLIGHT; 0: no cap
+  logging::Format log_format = logging::Format::kJson;  // SUM_LOG_FORMAT
+  logging::Level log_level = logging::Level::kInfo;     // SUM_LOG_LEVEL
+  // Every setting as start-up logs it (secrets masked), in --help's order.
+  std::vector<config::LoggedSetting> logged_settings;
+  ConnectionLimits connection_limits;  // SUM_MAX_CONNECTION_*, SUM_KEEPALIVE_*, SUM_MAX_CONCURRENT_STREAMS
+  int64_t shutdown_grace_seconds = 0;  // SUM_SHUTDOWN_GRACE
 
   // True when argv contains `--help` or `-h`. The caller then prints
   // HelpText() and exits 0 without parsing anything else.

@@ -1,18 +1,18 @@
 #include "sum_service/sum_server.h"
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
-
 #include <fstream>
-#include <iostream>
 #include <sstream>
 
 #include "common/auth/access_policy.h"
-#include "common/auth/auth_interceptor.h"
 #include "common/keys/auth_service_key_source.h"
+#include "common/logging/logger.h"
+#include "common/metrics/grpc_metrics.h"
 #include "common/metrics/process_metrics.h"
+#include "common/metrics/service_metrics.h"
+#include "common/server_drain.h"
 #include "common/request_decoding.h"
 #include "common/server_listen.h"
+#include "common/tls/tls_credentials.h"
 #include "common/token/jwk.h"
 
 namespace tollgate::sum {
@@ -36,12 +36,30 @@ absl::StatusOr<JwkSet> ReadJwksFile(const std::string& path) {
   return keys;
 }
 
+// tollgate_jwks_age_seconds: -1 until the first fetch succeeded.
+double KeysAgeSeconds(const AuthServiceKeySource& keys) {
+  const auto age = keys.KeysAge();
+  return age.has_value() ? std::chrono::duration<double>(*age).count() : -1.0;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SumServer>> SumServer::Start(const SumConfig& config,
                                                             const Clock& clock) {
+  // The TLS files first: a wrong one ends the start before anything runs.
+  auto credentials = tls::ServerCredentialsFrom(config.tls);
+  if (!credentials.ok()) return credentials.status();
   std::unique_ptr<SumServer> server(new SumServer());
   SumServer* raw = server.get();
+  // First, so that the key source and the authenticator can be handed the
+  // metrics they feed, whether or not SUM_HTTP_LISTEN serves them.
+  server->metrics_registry_ = std::make_shared<prometheus::Registry>();
+  server->grpc_metrics_ = std::make_shared<GrpcMetrics>(*server->metrics_registry_);
+  server->guard_metrics_ = std::make_unique<GuardMetrics>(*server->metrics_registry_);
+  server->gauges_ = std::make_shared<GaugeRefresher>();
+  server->mirrored_counters_ = std::make_shared<CounterMirror>();
+  server->mirrored_counters_->Add(server->guard_metrics_->undecodable_requests_total,
+                                  [] { return UndecodableRequestsTotal(); });
 
   bool keys_at_start = true;
   switch (config.keys_source) {
@@ -64,41 +82,51 @@ absl::StatusOr<std::unique_ptr<SumServer>> SumServer::Start(const SumConfig& con
       AuthServiceKeySourceOptions options;
       options.target = config.keys_target;
       options.on_first_keys = [raw] { raw->MarkKeysReady(); };
-      server->keys_ = std::make_unique<AuthServiceKeySource>(std::move(options));
+      if (config.keys_over_tls) {
+        auto channel_credentials = tls::ChannelCredentialsFrom(config.keys_tls);
+        if (!channel_credentials.ok()) return channel_credentials.status();
+        options.credentials = *std::move(channel_credentials);
+      }
+      server->key_fetch_metrics_ = std::make_unique<KeyFetchMetrics>(*server->metrics_registry_);
+      options.metrics = server->key_fetch_metrics_.get();
+      auto source = std::make_unique<AuthServiceKeySource>(std::move(options));
+      server->gauges_->Add(server->key_fetch_metrics_->jwks_age_seconds,
+                           [&fetched = *source] { return KeysAgeSeconds(fetched); });
+      server->keys_ = std::move(source);
       break;
     }
   }
 
   auto policy = AccessPolicy::FromServices({kServiceName});
   if (!policy.ok()) return policy.status();
-  std::cerr << "sum: access policy\n" << policy->Describe();
+  policy->LogTable();
   server->authenticator_ = std::make_unique<BearerAuthenticator>(
       *std::move(policy),
       AccessTokenVerifier(AccessTokenVerifierOptions{config.token_issuer, config.token_audience,
                                                      config.token_leeway_seconds}),
-      *server->keys_, clock, BearerAuthenticator::Options{});
+      *server->keys_, clock,
+      BearerAuthenticator::Options{.metrics = server->guard_metrics_.get()});
   server->service_ = std::make_unique<SumServiceImpl>();
 
-  grpc::EnableDefaultHealthCheckService(true);
-  LinkHealthDescriptor();
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  AddListeningPort(builder, config.listen_address, config.reuse_port, &server->port_);
-  AnswerUndecodableRequests(*server->service_);
-  builder.RegisterService(server->service_.get());
-  InstallAuthInterceptor(builder, *server->authenticator_);
-  std::unique_ptr<grpc::Server> built = builder.BuildAndStart();
-  if (!built || server->port_ == 0) {
-    return absl::UnavailableError(ListenFailure(config.listen_address));
-  }
+  GrpcServerOptions grpc_options;
+  grpc_options.listen_address = config.listen_address;
+  grpc_options.reuse_port = config.reuse_port;
+  grpc_options.credentials = *credentials;
+  grpc_options.services = {{kServiceName, server->service_.get()}};
+  grpc_options.authenticator = server->authenticator_.get();
+  grpc_options.grpc_metrics = server->grpc_metrics_.get();
+  grpc_options.max_calls_in_flight = config.max_calls_in_flight;
+  grpc_options.connection_limits = config.connection_limits;
+  auto built = AssembledGrpcServer::Start(std::move(grpc_options));
+  if (!built.ok()) return built.status();
   {
     // The key fetch thread may be in MarkKeysReady right now.
     std::lock_guard<std::mutex> lock(server->health_mutex_);
-    server->server_ = std::move(built);
+    server->grpc_ = *std::move(built);
     if (keys_at_start) server->keys_ready_ = true;
     // Every service name answers Check and Watch, tied to one status
-    // (MarkKeysReady's SetServingStatus(true) updates them all).
-    MarkServing(*server->server_, {kServiceName}, server->keys_ready_);
+    // (MarkKeysReady's SetReadiness); "liveness" is SERVING at once.
+    MarkServing(server->grpc_->server(), {kServiceName}, server->keys_ready_);
   }
   if (auto status = server->StartHttp(config); !status.ok()) return status;
   return server;
@@ -109,7 +137,10 @@ absl::Status SumServer::StartHttp(const SumConfig& config) {
   http_ = std::make_unique<HttpEndpoint>(HttpEndpointOptions{config.http_listen_address});
   // Ready exactly when gRPC health says SERVING: keys held, not stopping.
   http_->ServeReadiness([this] { return Ready(); });
-  http_->ServeMetrics({std::make_shared<ProcessMetrics>()});
+  // The scrape-time values first: they set what the registry then reports.
+  http_->ServeMetrics(
+      {grpc_metrics_, gauges_, mirrored_counters_, std::make_shared<ProcessMetrics>(),
+       metrics_registry_});
   return http_->Start();
 }
 
@@ -122,22 +153,32 @@ void SumServer::MarkKeysReady() {
   std::lock_guard<std::mutex> lock(health_mutex_);
   keys_ready_ = true;
   // Before BuildAndStart finished, Start() applies the flag itself.
-  if (server_ && !shut_down_) server_->GetHealthCheckService()->SetServingStatus(true);
+  if (grpc_ && !shut_down_) SetReadiness(grpc_->server(), {kServiceName}, true);
+  if (!shut_down_) {
+    logging::Info("health changed", {{"status", "SERVING"}, {"reason", "keys loaded"}});
+  }
 }
 
-void SumServer::Shutdown(std::chrono::milliseconds drain) {
+void SumServer::Shutdown(std::chrono::milliseconds grace) {
   {
     std::lock_guard<std::mutex> lock(health_mutex_);
     if (shut_down_) return;
-    shut_down_ = true;
+    shut_down_ = true;  // /readyz answers 503 from here on
   }
+  if (grpc_) DrainServer(grpc_->server(), grace);
+  // No call is in flight or can start: the key source's fetch thread (the
+  // one background task) stops now, and the authenticator that reads the
+  // key source goes first. MarkKeysReady may still run until then; it
+  // finds shut_down_ set.
+  authenticator_.reset();
+  keys_.reset();
+  // Last, so /readyz said 503 during the whole drain.
   if (http_) http_->Stop();
-  if (server_) server_->Shutdown(std::chrono::system_clock::now() + drain);
 }
 
 SumServer::~SumServer() {
   Shutdown();
-  server_.reset();
+  grpc_.reset();
   // The key source goes last: its fetch thread may still call MarkKeysReady.
   keys_.reset();
 }

@@ -11,17 +11,24 @@
 #include "common/clock.h"
 #include "common/http/http_endpoint.h"
 #include "common/keys/key_source.h"
+#include "common/metrics/counter_mirror.h"
+#include "common/metrics/gauge_refresher.h"
+#include "common/metrics/grpc_metrics.h"
+#include "common/metrics/service_metrics.h"
+#include "common/server/grpc_server_assembly.h"
+#include "prometheus/registry.h"
 #include "sum_service/sum_config.h"
 #include "sum_service/sum_service_impl.h"
 
 namespace tollgate::sum {
 
 // The whole SumService process minus main(): the key source named by the
-// configuration, the access policy read from sum.proto, the AuthInterceptor,
-// the service, health and reflection.
+// configuration, the access policy read from sum.proto, the service on the
+// shared server assembly (AssembledGrpcServer: call pipeline with access
+// log, metrics and auth, health, reflection), and the HTTP port.
 //
 // Health is NOT_SERVING until the first verification keys are held (with
-// SUM_KEYS_SOURCE=grpc://, until GetJwks first succeeded), then SERVING; it
+// SUM_KEYS_SOURCE=grpc:// or grpcs://, until GetJwks first succeeded), then SERVING; it
 // stays SERVING when the AuthService goes away, because the keys held keep
 // verifying.
 class SumServer final {
@@ -33,12 +40,19 @@ class SumServer final {
                                                                         const Clock& clock);
   ~SumServer();
 
-  int port() const { return port_; }
+  int port() const { return grpc_->port(); }
   // The bound HTTP port (SUM_HTTP_LISTEN), 0 when it is off.
   int http_port() const { return http_ ? http_->port() : 0; }
+  // The server's one metrics registry (the tollgate_* families; /metrics
+  // serves it), made first thing in Start, so it exists whether or not the
+  // HTTP port is on. Other metrics of this server belong on it too.
+  prometheus::Registry& metrics_registry() const { return *metrics_registry_; }
   SumServiceImpl& service() { return *service_; }
-  // Stops accepting calls, lets in-flight calls finish (up to `drain`).
-  void Shutdown(std::chrono::milliseconds drain = std::chrono::milliseconds(5000));
+  // The graceful stop: health NOT_SERVING for every service name, stop
+  // accepting, let calls in flight finish for up to `grace` and cancel the
+  // rest (see DrainServer), stop fetching keys, stop the HTTP port.
+  // Returns when all that is done. Idempotent; the destructor calls it.
+  void Shutdown(std::chrono::milliseconds grace = std::chrono::seconds(10));
 
  private:
   SumServer() = default;
@@ -47,11 +61,19 @@ class SumServer final {
   absl::Status StartHttp(const SumConfig& config);
   bool Ready();
 
+  // The metrics come first: everything below may hold pointers into them,
+  // and members are destroyed in reverse order.
+  std::shared_ptr<prometheus::Registry> metrics_registry_;
+  // The grpc_server_* series, folded into the registry at each scrape.
+  std::shared_ptr<GrpcMetrics> grpc_metrics_;
+  std::unique_ptr<GuardMetrics> guard_metrics_;
+  std::unique_ptr<KeyFetchMetrics> key_fetch_metrics_;  // null unless keys come from GetJwks
+  std::shared_ptr<GaugeRefresher> gauges_;              // read at scrape time
+  std::shared_ptr<CounterMirror> mirrored_counters_;    // read at scrape time
   std::unique_ptr<KeySource> keys_;
   std::unique_ptr<BearerAuthenticator> authenticator_;
   std::unique_ptr<SumServiceImpl> service_;
-  std::unique_ptr<grpc::Server> server_;
-  int port_ = 0;
+  std::unique_ptr<AssembledGrpcServer> grpc_;
 
   std::mutex health_mutex_;
   bool keys_ready_ = false;  // guarded by health_mutex_

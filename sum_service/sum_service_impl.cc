@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/request_decoding.h"
+#include "common/server/call_pipeline.h"
 
 namespace tollgate::sum {
 namespace {
@@ -18,8 +19,9 @@ grpc::Status OutOfRange() {
 // reactor could take it for the end of the stream: no partial sum, no usage.
 class SumStreamReactor final : public DecodeCheckingReadReactor<v1::SumStreamRequest> {
  public:
-  SumStreamReactor(SumServiceImpl& service, const Admission& admission, v1::SumResponse* response)
-      : service_(service), response_(response) {
+  SumStreamReactor(grpc::CallbackServerContext* context, SumServiceImpl& service,
+                   const Admission& admission, v1::SumResponse* response)
+      : DecodeCheckingReadReactor(context), service_(service), response_(response) {
     if (!admission.admitted()) {
       Finish(admission.rejection());
       return;
@@ -58,6 +60,12 @@ bool AddChecked(int64_t a, int64_t b, int64_t* sum) { return !__builtin_add_over
 
 SumServiceImpl::SumServiceImpl(AdmissionLookup admission_of) : admission_of_(std::move(admission_of)) {}
 
+Admission SumServiceImpl::Admit(grpc::CallbackServerContext* context) {
+  Admission admission = admission_of_(context);
+  if (admission.admitted()) admitted_calls_.fetch_add(1, std::memory_order_relaxed);
+  return admission;
+}
+
 void SumServiceImpl::CountCall(const std::string& subject) {
   std::lock_guard<std::mutex> lock(usage_mutex_);
   ++usage_[subject];
@@ -67,40 +75,36 @@ grpc::ServerUnaryReactor* SumServiceImpl::Sum(grpc::CallbackServerContext* conte
                                               const v1::SumRequest* request,
                                               v1::SumResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const Admission admission = admission_of_(context);
+  const Admission admission = Admit(context);
   if (!admission.admitted()) {
-    reactor->Finish(admission.rejection());
+    reactor->Finish(ReportCallStatus(context, admission.rejection()));
     return reactor;
   }
-  admitted_calls_.fetch_add(1, std::memory_order_relaxed);
   int64_t result = 0;
   if (!AddChecked(request->a(), request->b(), &result)) {
-    reactor->Finish(OutOfRange());
+    reactor->Finish(ReportCallStatus(context, OutOfRange()));
     return reactor;
   }
   CountCall(admission.caller()->subject());
   response->set_result(result);
-  reactor->Finish(grpc::Status::OK);
+  reactor->Finish(ReportCallStatus(context, grpc::Status::OK));
   return reactor;
 }
 
 grpc::ServerReadReactor<v1::SumStreamRequest>* SumServiceImpl::SumStream(
     grpc::CallbackServerContext* context, v1::SumResponse* response) {
-  const Admission admission = admission_of_(context);
-  if (admission.admitted()) admitted_calls_.fetch_add(1, std::memory_order_relaxed);
-  return new SumStreamReactor(*this, admission, response);
+  return new SumStreamReactor(context, *this, Admit(context), response);
 }
 
 grpc::ServerUnaryReactor* SumServiceImpl::GetUsage(grpc::CallbackServerContext* context,
                                                    const v1::GetUsageRequest*,
                                                    v1::GetUsageResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const Admission admission = admission_of_(context);
+  const Admission admission = Admit(context);
   if (!admission.admitted()) {
-    reactor->Finish(admission.rejection());
+    reactor->Finish(ReportCallStatus(context, admission.rejection()));
     return reactor;
   }
-  admitted_calls_.fetch_add(1, std::memory_order_relaxed);
   std::vector<std::pair<std::string, int64_t>> rows;
   {
     std::lock_guard<std::mutex> lock(usage_mutex_);
@@ -112,7 +116,7 @@ grpc::ServerUnaryReactor* SumServiceImpl::GetUsage(grpc::CallbackServerContext* 
     usage->set_subject(subject);
     usage->set_calls(calls);
   }
-  reactor->Finish(grpc::Status::OK);
+  reactor->Finish(ReportCallStatus(context, grpc::Status::OK));
   return reactor;
 }
 

@@ -50,6 +50,10 @@ class SumServiceImpl final : public v1::SumService::CallbackService {
   void CountCall(const std::string& subject);
 
  private:
+  // The guard's verdict on the call, counted in admitted_calls() when
+  // admitted. Every handler begins with it.
+  Admission Admit(grpc::CallbackServerContext* context);
+
   const AdmissionLookup admission_of_;
   std::atomic<int64_t> admitted_calls_{0};
   std::mutex usage_mutex_;

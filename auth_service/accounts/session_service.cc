@@ -8,6 +8,7 @@
 #include "auth_service/password/login_throttle.h"
 #include "auth_service/password/password_policy.h"
 #include "auth_service/store/postgres_login_failure_store.h"
+#include "common/metrics/service_metrics.h"
 
 namespace tollgate::auth {
 namespace {
@@ -58,7 +59,12 @@ absl::StatusOr<v1::AuthResponse> SessionService::Register(const v1::RegisterRequ
                               now);
 }
 
+void SessionService::CountLoginFailure() const {
+  if (deps_.metrics != nullptr) deps_.metrics->login_failures_total.Increment();
+}
+
 absl::Status SessionService::LoginFailed(const LoginAttemptKey& attempt, int64_t now) {
+  CountLoginFailure();
   auto state = deps_.login_failures->RecordFailure(attempt, now, now - kFailureMemorySeconds,
                                                    &LockoutSeconds, &AccountLockoutSeconds);
   if (!state.ok()) return state.status();
@@ -71,6 +77,7 @@ absl::StatusOr<v1::AuthResponse> SessionService::Login(const v1::LoginRequest& r
   if (!email.ok()) {
     // Same answer as an unknown account, after the same work.
     deps_.hasher->SpendOneHash(request.password());
+    CountLoginFailure();
     return absl::UnauthenticatedError(kBadCredentials);
   }
   const std::string email_key = EmailKey(*email);

@@ -13,6 +13,10 @@
 #include "common/token/jwk_set.h"
 #include "tollgate/auth/v1/auth.pb.h"
 
+namespace tollgate {
+struct AuthServiceMetrics;
+}  // namespace tollgate
+
 namespace tollgate::auth {
 
 // Sign-up and login sessions: Register, Login, Refresh, Logout, GetJwks.
@@ -29,13 +33,17 @@ class SessionService final {
     const TokenPairIssuer* pairs;
     const Clock* clock;
     JwkSet published_keys;  // public keys served by GetJwks
+    // Where refused credentials are counted (tollgate_login_failures_total);
+    // null: nowhere.
+    AuthServiceMetrics* metrics = nullptr;
   };
   explicit SessionService(Dependencies dependencies);
 
   // INVALID_ARGUMENT (field and reason), ALREADY_EXISTS, UNAVAILABLE.
   [[nodiscard]] absl::StatusOr<v1::AuthResponse> Register(const v1::RegisterRequest& request);
   // UNAUTHENTICATED "invalid email or password" for an unknown email and a
-  // wrong password alike (both spend one hash); PERMISSION_DENIED "account
+  // wrong password alike (both spend one hash, and both count as a login
+  // failure, as does a malformed email); PERMISSION_DENIED "account
   // is deactivated"; RESOURCE_EXHAUSTED "too many failed logins: retry
   // after N s" while the email is backed off for `client_address` (or for
   // every address), whether or not it has an account.
@@ -53,8 +61,9 @@ class SessionService final {
 
  private:
   absl::StatusOr<v1::AuthResponse> StartSession(const UserRecord& user, int64_t now);
-  // Counts a failed login and answers it.
+  // Counts a failed login (for the backoff and in the metrics) and answers it.
   absl::Status LoginFailed(const LoginAttemptKey& attempt, int64_t now);
+  void CountLoginFailure() const;
 
   Dependencies deps_;
 };

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
-#include <iostream>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -13,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "common/logging/logger.h"
 
 namespace tollgate::auth {
 namespace {
@@ -140,18 +140,15 @@ absl::Status RunWhenDatabaseReachable(const std::string& url, std::chrono::secon
       cause = WithoutPassword(FirstLine(e.what()), url);
     }
     if (connection != nullptr) {
-      if (attempts > 1) {
-        std::cerr << ("auth: database reachable after " + std::to_string(attempts) +
-                      " attempts\n");
-      }
+      if (attempts > 1) logging::Info("database reachable", {{"attempts", attempts}});
       return work(*connection);
     }
     if (!IsRecoverableConnectError(cause)) {
       return absl::FailedPreconditionError("database connection failed: " + cause);
     }
     if (attempts == 1 && wait.count() > 0) {
-      std::cerr << ("auth: waiting up to " + std::to_string(wait.count()) +
-                    " s for the database: " + cause + "\n");
+      logging::Warn("waiting for the database",
+                    {{"wait_s", static_cast<int64_t>(wait.count())}, {"reason", cause}});
     }
     if (Clock::now() + retry_every >= deadline) {
       return absl::UnavailableError(absl::StrCat("database unreachable after ", attempts,

@@ -22,8 +22,9 @@ namespace tollgate::auth {
 //   socket file yet, the server starting up or shutting down, too many
 //   clients, a name that does not resolve *yet*) is retried every
 //   `retry_every` until `wait` has passed since the call. The first such
-//   failure logs one line ("auth: waiting up to W s for the database: CAUSE");
-//   success after retries logs one more. Nothing is logged per attempt.
+//   failure logs one warn line ("waiting for the database", `wait_s`,
+//   `reason` CAUSE); success after retries logs one info line ("database
+//   reachable", `attempts`). Nothing is logged per attempt.
 // - When the wait runs out: UNAVAILABLE "database unreachable after N
 //   attempts in W s: CAUSE", CAUSE being libpq's first line of the last
 //   failure.

@@ -1,12 +1,13 @@
 #include "auth_service/db/migrations.h"
 
-#include <iostream>
 #include <map>
 #include <string>
 #include <vector>
 
 #include <pqxx/result>
 #include <pqxx/transaction>
+
+#include "common/logging/logger.h"
 
 namespace tollgate::auth {
 namespace {
@@ -65,7 +66,8 @@ absl::Status ApplyMigrations(pqxx::connection& connection,
     current = nullptr;
     txn.commit();
     for (const Migration* migration : applied) {
-      std::cerr << "auth db: applied schema migration " << Describe(*migration) << "\n";
+      logging::Info("schema migration applied",
+                    {{"version", migration->version}, {"name", migration->name}});
     }
     return absl::OkStatus();
   } catch (...) {

@@ -1,11 +1,13 @@
 #include "auth_service/db/postgres_pool.h"
 
 #include <algorithm>
-#include <iostream>
 #include <string_view>
 
 #include <pqxx/except>
 #include <pqxx/nontransaction>
+
+#include "common/logging/logger.h"
+#include "common/metrics/service_metrics.h"
 
 namespace tollgate::auth {
 namespace {
@@ -27,9 +29,25 @@ std::string FirstLine(std::string_view text) {
   return std::string(text.substr(0, end));
 }
 
-// One write per line, so lines from several threads do not interleave.
-void Log(std::string_view what, std::string_view detail) {
-  std::cerr << ("auth db: " + std::string(what) + ": " + FirstLine(detail) + "\n");
+// One warn line "database error": `event` says what happened, `reason` is
+// libpq's or the server's first line.
+void Log(std::string_view event, std::string_view detail) {
+  logging::Warn("database error", {{"event", event}, {"reason", FirstLine(detail)}});
+}
+
+// The same for a server error, with its SQLSTATE and, for one that is not a
+// lost connection, the statement.
+void LogSqlError(std::string_view event, const pqxx::sql_error& error, bool with_query) {
+  if (with_query) {
+    logging::Warn("database error", {{"event", event},
+                                     {"sqlstate", error.sqlstate()},
+                                     {"query", error.query()},
+                                     {"reason", FirstLine(error.what())}});
+  } else {
+    logging::Warn("database error", {{"event", event},
+                                     {"sqlstate", error.sqlstate()},
+                                     {"reason", FirstLine(error.what())}});
+  }
 }
 
 // SQLSTATEs the server sends when it is going away or not there yet, before
@@ -67,12 +85,12 @@ Classified Classify(std::exception_ptr error) {
     return {absl::AbortedError("transaction conflict, retry"), false};
   } catch (const pqxx::sql_error& e) {
     if (IsConnectionLossState(e.sqlstate())) {
-      Log("connection lost (SQLSTATE " + e.sqlstate() + ")", e.what());
+      LogSqlError("connection lost", e, /*with_query=*/false);
       return {absl::UnavailableError(kUnavailable), true};
     }
     // The SQL and the server's words stay in the log: they describe our
     // schema and queries, which a client has no business learning.
-    Log("sql error (SQLSTATE " + e.sqlstate() + ") in [" + e.query() + "]", e.what());
+    LogSqlError("sql error", e, /*with_query=*/true);
     return {absl::InternalError("database error"), false};
   } catch (const std::exception& e) {
     Log("error", e.what());
@@ -108,11 +126,21 @@ PostgresPool::PostgresPool(Options options)
 
 PostgresPool::~PostgresPool() = default;
 
-absl::StatusOr<PostgresPool::Slot> PostgresPool::Checkout() {
+int PostgresPool::in_use() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return size_ - static_cast<int>(idle_.size());
+}
+
+absl::StatusOr<PostgresPool::Slot> PostgresPool::Checkout(Use use) {
   std::unique_lock<std::mutex> lock(mutex_);
-  if (!slot_returned_.wait_for(lock, options_.acquire_timeout, [this] { return !idle_.empty(); })) {
+  if (use == Use::kCall && idle_.empty() && options_.metrics != nullptr) {
+    options_.metrics->db_pool_waits_total.Increment();
+  }
+  if (!slot_returned_.wait_for(lock, options_.acquire_timeout,
+                               [this] { return closed_ || !idle_.empty(); })) {
     return absl::ResourceExhaustedError("database pool exhausted");
   }
+  if (closed_) return absl::UnavailableError("database pool closed");
   Slot slot = std::move(idle_.back());
   idle_.pop_back();
   if (slot.connection != nullptr && slot.epoch < broken_epoch_) {
@@ -125,13 +153,26 @@ absl::StatusOr<PostgresPool::Slot> PostgresPool::Checkout() {
 void PostgresPool::Return(Slot slot) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (slot.connection != nullptr) {
+    // After Close() the slot is dropped when this function returns, so its
+    // connection closes outside the lock.
+    if (!closed_ && slot.connection != nullptr) {
       idle_.push_back(std::move(slot));
-    } else {
+    } else if (!closed_) {
       idle_.push_front(std::move(slot));
     }
   }
   slot_returned_.notify_one();
+}
+
+void PostgresPool::Close() {
+  std::deque<Slot> closing;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closed_ = true;
+    closing.swap(idle_);
+  }
+  slot_returned_.notify_all();  // callers waiting for a slot get UNAVAILABLE
+  closing.clear();              // closes the connections, outside the lock
 }
 
 void PostgresPool::ConnectionLost() {
@@ -186,8 +227,9 @@ absl::Status PostgresPool::Connect(Slot& slot) {
   return absl::OkStatus();
 }
 
-absl::Status PostgresPool::RunWork(absl::FunctionRef<absl::Status(pqxx::connection&)> work) {
-  absl::StatusOr<Slot> slot = Checkout();
+absl::Status PostgresPool::RunWork(absl::FunctionRef<absl::Status(pqxx::connection&)> work,
+                                   Use use) {
+  absl::StatusOr<Slot> slot = Checkout(use);
   if (!slot.ok()) return slot.status();
 
   if (slot->connection != nullptr && !slot->connection->is_open()) {
@@ -220,11 +262,13 @@ absl::Status PostgresPool::RunWork(absl::FunctionRef<absl::Status(pqxx::connecti
 }
 
 absl::Status PostgresPool::Ping() {
-  return RunWork([](pqxx::connection& connection) -> absl::Status {
-    pqxx::nontransaction txn(connection);
-    txn.exec("SELECT 1");
-    return absl::OkStatus();
-  });
+  return RunWork(
+      [](pqxx::connection& connection) -> absl::Status {
+        pqxx::nontransaction txn(connection);
+        txn.exec("SELECT 1");
+        return absl::OkStatus();
+      },
+      Use::kMonitoring);
 }
 
 }  // namespace tollgate::auth

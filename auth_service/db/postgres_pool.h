@@ -19,6 +19,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
+namespace tollgate {
+struct AuthServiceMetrics;
+}  // namespace tollgate
+
 namespace tollgate::auth {
 
 struct PostgresPoolOptions {
@@ -41,6 +45,9 @@ struct PostgresPoolOptions {
   std::chrono::milliseconds initial_backoff{50};
   std::chrono::milliseconds max_backoff{500};
   int connect_timeout_seconds = 5;  // libpq's minimum is 2
+  // Where calls that found no free connection are counted
+  // (tollgate_db_pool_waits_total); null: nowhere. Must outlive the pool.
+  AuthServiceMetrics* metrics = nullptr;
 };
 
 // A fixed-size pool of PostgreSQL connections (libpqxx), shared by threads.
@@ -86,6 +93,11 @@ struct PostgresPoolOptions {
 //   (every connection busy), not the database being down, so it is a
 //   different code from UNAVAILABLE: health checks and metrics can tell the
 //   two apart, and SPEC section 3 answers queued-up work the same way.
+//   A Run for a call that found no free connection at once is counted as a
+//   wait (options.metrics), whether it then got one or was shed. Monitoring
+//   work (Ping, Run with Use::kMonitoring) is not: health probes and
+//   scrapes poll most while the pool is busy, and would inflate the count
+//   of calls that waited.
 //   Note that connecting runs on a checked-out slot, so a hung connect
 //   counts against the pool too (bounded by connect_timeout_seconds).
 // - Thread-safe. The pool must outlive every call into it. A Run inside
@@ -101,18 +113,25 @@ class PostgresPool final {
   PostgresPool(const PostgresPool&) = delete;
   PostgresPool& operator=(const PostgresPool&) = delete;
 
+  // Who needs the connection: a call's work, or monitoring (a health
+  // probe, a gauge read at scrape time), whose waits are not counted.
+  enum class Use { kCall, kMonitoring };
+
   // Checks out a connection, connects it if needed, runs `work` on it, and
   // returns what `work` returned, or the status of the failure (see the
   // class comment). T is given explicitly: pool.Run<User>([&](pqxx::connection& c)
   // -> absl::StatusOr<User> { ... }).
   template <typename T>
   [[nodiscard]] absl::StatusOr<T> Run(
-      const std::function<absl::StatusOr<T>(pqxx::connection&)>& work) {
+      const std::function<absl::StatusOr<T>(pqxx::connection&)>& work,
+      Use use = Use::kCall) {
     std::optional<absl::StatusOr<T>> result;
-    const absl::Status status = RunWork([&](pqxx::connection& connection) -> absl::Status {
-      result.emplace(work(connection));
-      return result->status();
-    });
+    const absl::Status status = RunWork(
+        [&](pqxx::connection& connection) -> absl::Status {
+          result.emplace(work(connection));
+          return result->status();
+        },
+        use);
     if (!status.ok()) return status;
     return *std::move(result);
   }
@@ -122,7 +141,16 @@ class PostgresPool final {
   // RESOURCE_EXHAUSTED when every connection is busy). For health checks.
   [[nodiscard]] absl::Status Ping();
 
+  // Closes every idle connection now, and each checked-out one when its
+  // work returns; from then on Run and Ping answer UNAVAILABLE "database
+  // pool closed" at once, without connecting. For the end of a graceful
+  // stop, once no call uses the pool, so PostgreSQL sees the sessions end
+  // cleanly instead of at process exit. Idempotent.
+  void Close();
+
   int size() const { return size_; }
+  // Connections checked out right now (a snapshot, for metrics).
+  int in_use() const;
 
  private:
   struct Slot {
@@ -131,9 +159,9 @@ class PostgresPool final {
   };
 
   // The non-template core of Run.
-  absl::Status RunWork(absl::FunctionRef<absl::Status(pqxx::connection&)> work);
-  // Waits up to acquire_timeout for a slot.
-  absl::StatusOr<Slot> Checkout();
+  absl::Status RunWork(absl::FunctionRef<absl::Status(pqxx::connection&)> work, Use use);
+  // Waits up to acquire_timeout for a slot; counts a call that has to wait.
+  absl::StatusOr<Slot> Checkout(Use use);
   void Return(Slot slot);
   // Opens slot.connection unless the backoff forbids it for now.
   absl::Status Connect(Slot& slot);
@@ -143,7 +171,7 @@ class PostgresPool final {
   const std::string connection_string_;  // url plus connect_timeout
   const int size_;
 
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable slot_returned_;
   // Slots not checked out; connected ones at the back, where Checkout takes
   // from, so warm connections are reused first.
@@ -155,6 +183,7 @@ class PostgresPool final {
   std::chrono::milliseconds backoff_{0};
   std::chrono::steady_clock::time_point next_connect_at_{};
   bool probing_ = false;  // a connect after a failure is under way
+  bool closed_ = false;   // Close() was called
 };
 
 // Maps an exception thrown by libpqxx (or anything else) to a status the

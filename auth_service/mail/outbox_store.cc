@@ -47,6 +47,25 @@ absl::Status RowUpdated(const pqxx::result& result) {
   return absl::OkStatus();
 }
 
+// Runs the prepared UPDATE `statement` ($1 = id, then `params`) in one
+// transaction. NOT_FOUND only when row `id` does not exist: an update that
+// the row's state made a no-op is not an error.
+template <typename... Params>
+absl::Status UpdateExistingRow(PostgresPool& pool, const char* statement, int64_t id,
+                               const Params&... params) {
+  return pool
+      .Run<bool>([&](pqxx::connection& conn) -> absl::StatusOr<bool> {
+        pqxx::work txn(conn);
+        const pqxx::result result = txn.exec_prepared(statement, id, params...);
+        const bool exists =
+            result.affected_rows() > 0 || !txn.exec_prepared("outbox_exists", id).empty();
+        txn.commit();
+        if (!exists) return absl::NotFoundError("outbox row not found");
+        return true;
+      })
+      .status();
+}
+
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> OutboxStore::PreparedStatements() {
@@ -153,42 +172,23 @@ absl::Status OutboxStore::MarkSent(int64_t id, int64_t now) {
 
 absl::Status OutboxStore::MarkFailed(int64_t id, int64_t now, int64_t next_attempt_at,
                                      std::string_view error) {
-  return pool_
-      .Run<bool>([&](pqxx::connection& conn) -> absl::StatusOr<bool> {
-        pqxx::work txn(conn);
-        const pqxx::result result =
-            txn.exec_prepared("outbox_mark_failed", id, now, next_attempt_at, ShortError(error));
-        const bool exists =
-            result.affected_rows() > 0 || !txn.exec_prepared("outbox_exists", id).empty();
-        txn.commit();
-        if (!exists) return absl::NotFoundError("outbox row not found");
-        return true;
-      })
-      .status();
+  return UpdateExistingRow(pool_, "outbox_mark_failed", id, now, next_attempt_at,
+                           ShortError(error));
 }
 
 absl::Status OutboxStore::MarkAbandoned(int64_t id, int64_t now, std::string_view error) {
-  return pool_
-      .Run<bool>([&](pqxx::connection& conn) -> absl::StatusOr<bool> {
-        pqxx::work txn(conn);
-        const pqxx::result result =
-            txn.exec_prepared("outbox_mark_abandoned", id, now, ShortError(error));
-        const bool exists =
-            result.affected_rows() > 0 || !txn.exec_prepared("outbox_exists", id).empty();
-        txn.commit();
-        if (!exists) return absl::NotFoundError("outbox row not found");
-        return true;
-      })
-      .status();
+  return UpdateExistingRow(pool_, "outbox_mark_abandoned", id, now, ShortError(error));
 }
 
 absl::StatusOr<int64_t> OutboxStore::CountPending() {
-  return pool_.Run<int64_t>([&](pqxx::connection& conn) -> absl::StatusOr<int64_t> {
-    pqxx::read_transaction txn(conn);
-    const int64_t count = txn.exec_prepared1("outbox_count_pending")[0].as<int64_t>();
-    txn.commit();
-    return count;
-  });
+  return pool_.Run<int64_t>(
+      [&](pqxx::connection& conn) -> absl::StatusOr<int64_t> {
+        pqxx::read_transaction txn(conn);
+        const int64_t count = txn.exec_prepared1("outbox_count_pending")[0].as<int64_t>();
+        txn.commit();
+        return count;
+      },
+      PostgresPool::Use::kMonitoring);  // read for the gauge and a start-up line, not a call
 }
 
 absl::StatusOr<int64_t> OutboxStore::PurgeSent(int64_t finished_before, int batch) {

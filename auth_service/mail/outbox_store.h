@@ -89,7 +89,8 @@ class OutboxStore final {
   // as above. A row already sent is left alone.
   [[nodiscard]] absl::Status MarkAbandoned(int64_t id, int64_t now, std::string_view error);
 
-  // Rows neither sent nor abandoned (due or not, claimed or not).
+  // Rows neither sent nor abandoned (due or not, claimed or not). Read as
+  // monitoring (the outbox gauge, a start-up line): not counted as a pool wait.
   [[nodiscard]] absl::StatusOr<int64_t> CountPending();
 
   // Deletes up to `batch` (at least 1) rows sent or abandoned before

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "prometheus/counter.h"
+
 namespace tollgate::auth {
 namespace {
 
@@ -15,7 +17,8 @@ size_t ThreadCount(const HashingPool::Options& options) {
 
 HashingPool::HashingPool(Options options)
     : queue_capacity_(options.queue_capacity > 0 ? options.queue_capacity
-                                                 : 2 * ThreadCount(options)) {
+                                                 : 2 * ThreadCount(options)),
+      shed_total_(options.shed_total) {
   const size_t thread_count = ThreadCount(options);
   workers_.reserve(thread_count);
   for (size_t i = 0; i < thread_count; ++i) {
@@ -42,6 +45,7 @@ absl::Status HashingPool::Submit(std::function<void()> task) {
     // workers pick it up.
     if (queue_.size() + running_ >= workers_.size() + queue_capacity_) {
       ++rejected_total_;
+      if (shed_total_ != nullptr) shed_total_->Increment();
       return absl::ResourceExhaustedError(
           "too many password operations in progress, retry later");
     }

@@ -11,6 +11,10 @@
 
 #include "absl/status/status.h"
 
+namespace prometheus {
+class Counter;
+}  // namespace prometheus
+
 namespace tollgate::auth {
 
 // A fixed set of worker threads with a bounded queue, for CPU- and
@@ -26,6 +30,11 @@ class HashingPool final {
   struct Options {
     size_t threads = 0;         // 0: std::thread::hardware_concurrency() (at least 1)
     size_t queue_capacity = 0;  // waiting tasks, not counting running ones; 0: 2 * threads
+    // Counts every Submit refused because the pool is full; null: nowhere.
+    // One counter rather than AuthServiceMetrics: the same pool class runs
+    // the database-bound calls too, whose sheds are not password hashes.
+    // Must outlive the pool.
+    prometheus::Counter* shed_total = nullptr;
   };
 
   explicit HashingPool(Options options);
@@ -57,6 +66,7 @@ class HashingPool final {
   void WorkerLoop();
 
   const size_t queue_capacity_;
+  prometheus::Counter* const shed_total_;
   mutable std::mutex mutex_;
   std::condition_variable work_ready_;
   std::deque<std::function<void()>> queue_;  // guarded by mutex_

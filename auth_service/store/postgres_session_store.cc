@@ -7,6 +7,7 @@
 #include "auth_service/store/janitor_batches.h"
 #include "auth_service/store/user_rows.h"
 #include "common/logging/logger.h"
+#include "common/metrics/service_metrics.h"
 
 namespace tollgate::auth {
 namespace {
@@ -93,7 +94,8 @@ void RevokeAllSessionsIn(pqxx::transaction_base& txn, const std::string& user_id
   txn.exec_prepared("revoke_user_families", user_id, now);
 }
 
-PostgresSessionStore::PostgresSessionStore(PostgresPool& pool) : pool_(pool) {}
+PostgresSessionStore::PostgresSessionStore(PostgresPool& pool, AuthServiceMetrics* metrics)
+    : pool_(pool), metrics_(metrics) {}
 
 absl::StatusOr<int64_t> PostgresSessionStore::StartSession(const std::string& user_id,
                                                            const NewSession& session, int64_t now) {
@@ -144,6 +146,7 @@ absl::StatusOr<RotatedSession> PostgresSessionStore::Rotate(const std::string& t
     // login session ends, including the legitimate newer token.
     txn.exec_prepared("revoke_family", family_id, now);
     txn.commit();
+    if (metrics_ != nullptr) metrics_->refresh_reuse_detected_total.Increment();
     logging::Warn("refresh token reuse detected; session revoked", {{"family_id", family_id}});
     return InvalidRefreshToken();
   });

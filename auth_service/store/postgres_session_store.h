@@ -10,15 +10,23 @@
 #include "auth_service/db/postgres_pool.h"
 #include "auth_service/store/session_store.h"
 
+namespace tollgate {
+struct AuthServiceMetrics;
+}  // namespace tollgate
+
 namespace tollgate::auth {
 
 // SessionStore on PostgreSQL (tables refresh_families and refresh_tokens).
 // Every statement is prepared and takes $n parameters; time is always
 // passed in (the service's Clock), never taken from SQL now(), so lifetimes
-// are testable without sleeping.
+// are testable without sleeping. With `metrics`, a detected reuse (the
+// family revoked) is counted in tollgate_refresh_reuse_detected_total once
+// its revocation committed; a token of a family already revoked is not a
+// new detection.
 class PostgresSessionStore final : public SessionStore {
  public:
-  explicit PostgresSessionStore(PostgresPool& pool);
+  // `pool` and `metrics` (may be null) must outlive the store.
+  explicit PostgresSessionStore(PostgresPool& pool, AuthServiceMetrics* metrics = nullptr);
 
   // The statements to prepare on every pooled connection.
   static std::vector<std::pair<std::string, std::string>> PreparedStatements();
@@ -44,6 +52,7 @@ class PostgresSessionStore final : public SessionStore {
 
  private:
   PostgresPool& pool_;
+  AuthServiceMetrics* const metrics_;
 };
 
 // For other stores' transactions (a password change starts its fresh

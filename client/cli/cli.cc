@@ -15,11 +15,17 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "client/cli/health_command.h"
 #include "client/cli/json_text.h"
+#include "client/cli/jwks_loader.h"
 #include "client/cli/password_source.h"
 #include "client/cli/request_builder.h"
-#include "client/cli/token_file.h"
-#include "client/cli/token_session.h"
+#include "client/cli/token_commands.h"
+#include "client/session/file_token_store.h"
+#include "client/session/rpc_failure.h"
+#include "client/session/saved_tokens.h"
+#include "client/session/session.h"
+#include "common/tls/tls_credentials.h"
 #include "tollgate/auth/v1/auth.grpc.pb.h"
 #include "tollgate/sum/v1/sum.grpc.pb.h"
 
@@ -28,7 +34,18 @@ namespace {
 
 using auth::v1::AuthResponse;
 using auth::v1::AuthService;
+using client::FileTokenStore;
+using client::RpcFailure;
+using client::SavedTokens;
+using client::Session;
 using sum::v1::SumService;
+
+// A fresh ClientContext whose deadline is `timeout` from now.
+std::unique_ptr<grpc::ClientContext> NewClientContext(std::chrono::seconds timeout) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() + timeout);
+  return context;
+}
 
 // One invocation of one command: the parsed command line, lazily created
 // channels, and the handler of each command.
@@ -38,7 +55,7 @@ class CommandRunner final {
       : environment_(environment),
         command_line_(command_line),
         command_(*command_line.command()),
-        token_file_(command_line.options().token_file),
+        token_store_(std::make_shared<FileTokenStore>(command_line.options().token_file)),
         passwords_(environment.env, environment.in, environment.err,
                    environment.stdin_is_terminal),
         builder_(command_line, passwords_) {}
@@ -68,15 +85,30 @@ class CommandRunner final {
         {"SumStream", &CommandRunner::SumStream},
         {"GetUsage", &CommandRunner::GetUsage},
     };
-    const auto handler = kHandlers.find(command_.rpc);
+    // Commands that are not an RPC of AuthService or SumService, by name.
+    static const std::map<absl::string_view, Handler> kHandlersByName = {
+        {"token inspect", &CommandRunner::TokenInspect},
+        {"token verify", &CommandRunner::TokenVerify},
+        {"health", &CommandRunner::Health},
+    };
+    auto handler = kHandlersByName.find(command_.name);
+    if (handler == kHandlersByName.end()) handler = kHandlers.find(command_.rpc);
     if (handler == kHandlers.end()) {
       return Failure(absl::InternalError(absl::StrCat("no handler for ", command_.name)));
     }
     // Every command but jwks and the public mail-code ones reads or writes
     // the token file; say so before asking for a password or calling.
-    if (NeedsTokenFile() && token_file_.path().empty()) {
+    if (NeedsTokenFile() && token_store_->path().empty()) {
       return UsageFailure(command_.UsageError(
           "no token file: give --token-file, set TOLLGATE_TOKEN_FILE, or set HOME"));
+    }
+    // Before any password prompt: an unreadable CA file fails at once.
+    const tls::ClientTlsFiles& tls_files = command_line_.options().tls;
+    if (tls_files.any_set()) {
+      absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> tls =
+          tls::ChannelCredentialsFrom(tls_files);
+      if (!tls.ok()) return Failure(tls.status());
+      credentials_ = *std::move(tls);
     }
     return (this->*handler->second)();
   }
@@ -93,17 +125,25 @@ class CommandRunner final {
 
   AuthService::Stub& Auth() {
     if (!auth_stub_) {
-      auth_channel_ = grpc::CreateChannel(command_line_.options().auth_address,
-                                          grpc::InsecureChannelCredentials());
+      auth_channel_ = grpc::CreateChannel(command_line_.options().auth_address, credentials_);
       auth_stub_ = AuthService::NewStub(auth_channel_);
     }
     return *auth_stub_;
   }
 
+  // The session saved in the token file (tollgate_client refreshes it and
+  // saves every new pair there); one per invocation.
+  absl::StatusOr<std::shared_ptr<Session>> SavedSession() {
+    Auth();  // makes auth_channel_
+    client::SessionOptions options;
+    options.rpc_timeout = timeout();
+    options.clock = &environment_.clock;
+    return Session::Resume(auth_channel_, token_store_, std::move(options));
+  }
+
   SumService::Stub& SumStub() {
     if (!sum_stub_) {
-      sum_channel_ = grpc::CreateChannel(command_line_.options().sum_address,
-                                         grpc::InsecureChannelCredentials());
+      sum_channel_ = grpc::CreateChannel(command_line_.options().sum_address, credentials_);
       sum_stub_ = SumService::NewStub(sum_channel_);
     }
     return *sum_stub_;
@@ -117,6 +157,26 @@ class CommandRunner final {
   int Failure(const absl::Status& status) {
     environment_.err << "tollgate: " << status.message() << "\n";
     return kExitFailure;
+  }
+
+  // The token file could not give a session: say what to do when there is
+  // none.
+  int NoSavedSession(const absl::Status& status) {
+    if (absl::IsNotFound(status)) {
+      return Failure(absl::Status(status.code(), absl::StrCat("not logged in: ", status.message(),
+                                                              " (run 'tollgate login')")));
+    }
+    return Failure(status);
+  }
+
+  // A call through the saved session failed; when the session has ended,
+  // logging in again is the only way on.
+  int SessionFailure(const absl::Status& status) {
+    if (client::IsSessionEnded(status)) {
+      return Failure(absl::Status(status.code(),
+                                  absl::StrCat(status.message(), " (run 'tollgate login')")));
+    }
+    return Failure(status);
   }
 
   int RpcError(const grpc::Status& status) { return Failure(RpcFailure(command_.rpc, status)); }
@@ -134,9 +194,9 @@ class CommandRunner final {
   int SaveAndPrint(const AuthResponse& response) {
     const SavedTokens tokens =
         SavedTokens::FromAuthResponse(response, environment_.clock.NowUnixSeconds());
-    if (absl::Status saved = token_file_.Save(tokens); !saved.ok()) {
+    if (absl::Status saved = token_store_->Save(tokens); !saved.ok()) {
       return Failure(absl::Status(
-          saved.code(), absl::StrCat("cannot save the tokens to ", token_file_.path(), ": ",
+          saved.code(), absl::StrCat("cannot save the tokens to ", token_store_->path(), ": ",
                                      saved.message())));
     }
     return PrintAuthResponse(response);
@@ -145,7 +205,7 @@ class CommandRunner final {
   int PrintAuthResponse(const AuthResponse& response) {
     if (command_line_.Has("show-tokens")) return Print(response);
     AuthResponse shown = response;
-    const std::string placeholder = absl::StrCat("<saved to ", token_file_.path(), ">");
+    const std::string placeholder = absl::StrCat("<saved to ", token_store_->path(), ">");
     shown.set_access_token(placeholder);
     shown.set_refresh_token(placeholder);
     return Print(shown);
@@ -155,13 +215,14 @@ class CommandRunner final {
   template <typename Response>
   int Authenticated(const std::function<grpc::Status(grpc::ClientContext&, Response*)>& call,
                     Response* response) {
-    TokenSession session(token_file_, Auth(), environment_.clock, timeout());
+    absl::StatusOr<std::shared_ptr<Session>> session = SavedSession();
+    if (!session.ok()) return NoSavedSession(session.status());
     const absl::Status status =
-        session.Call(command_.rpc, [&](grpc::ClientContext& context) {
+        (*session)->Call(command_.rpc, [&](grpc::ClientContext& context) {
           response->Clear();
           return call(context, response);
         });
-    if (!status.ok()) return Failure(status);
+    if (!status.ok()) return SessionFailure(status);
     return Print(*response);
   }
 
@@ -198,25 +259,23 @@ class CommandRunner final {
   }
 
   int Refresh() {
-    TokenSession session(token_file_, Auth(), environment_.clock, timeout());
-    absl::StatusOr<AuthResponse> response = session.ForceRefresh();
-    if (!response.ok()) return Failure(response.status());
+    absl::StatusOr<std::shared_ptr<Session>> session = SavedSession();
+    if (!session.ok()) return NoSavedSession(session.status());
+    absl::StatusOr<AuthResponse> response = (*session)->RefreshNow();
+    if (!response.ok()) return SessionFailure(response.status());
     return PrintAuthResponse(*response);
   }
 
   int Logout() {
-    auth::v1::LogoutRequest request = builder_.Logout();
-    absl::StatusOr<SavedTokens> tokens = token_file_.Load();
-    if (!tokens.ok()) return Failure(tokens.status());
-    request.set_refresh_token(tokens->refresh_token);
-    auth::v1::LogoutResponse response;
-    std::unique_ptr<grpc::ClientContext> context = NewClientContext(timeout());
-    const grpc::Status status = Auth().Logout(context.get(), request, &response);
-    // On failure the file stays, so that logout can be retried: deleting it
-    // would leave a live session that nobody can end any more.
-    if (!status.ok()) return RpcError(status);
-    if (absl::Status removed = token_file_.Remove(); !removed.ok()) return Failure(removed);
-    return Print(response);
+    const auth::v1::LogoutRequest request = builder_.Logout();
+    absl::StatusOr<std::shared_ptr<Session>> session = SavedSession();
+    if (!session.ok()) return NoSavedSession(session.status());
+    // Revokes, then deletes the token file; on failure the file stays, so
+    // that logout can be retried.
+    if (absl::Status status = (*session)->Logout(request.all_sessions()); !status.ok()) {
+      return Failure(status);
+    }
+    return Print(auth::v1::LogoutResponse());
   }
 
   int Jwks() { return Public(&AuthService::Stub::GetJwks, auth::v1::GetJwksRequest()); }
@@ -245,12 +304,13 @@ class CommandRunner final {
     absl::StatusOr<auth::v1::ChangePasswordRequest> request = builder_.ChangePassword();
     if (!request.ok()) return UsageFailure(request.status());
     AuthResponse response;
-    TokenSession session(token_file_, Auth(), environment_.clock, timeout());
-    const absl::Status status = session.Call(command_.rpc, [&](grpc::ClientContext& context) {
+    absl::StatusOr<std::shared_ptr<Session>> session = SavedSession();
+    if (!session.ok()) return NoSavedSession(session.status());
+    const absl::Status status = (*session)->Call(command_.rpc, [&](grpc::ClientContext& context) {
       response.Clear();
       return Auth().ChangePassword(&context, *request, &response);
     });
-    if (!status.ok()) return Failure(status);
+    if (!status.ok()) return SessionFailure(status);
     // Every old session is revoked now; the fresh pair is the only one.
     return SaveAndPrint(response);
   }
@@ -296,15 +356,16 @@ class CommandRunner final {
           &response);
     }
     // --all: every page, printed as one reply once the last has come.
-    TokenSession session(token_file_, Auth(), environment_.clock, timeout());
+    absl::StatusOr<std::shared_ptr<Session>> session = SavedSession();
+    if (!session.ok()) return NoSavedSession(session.status());
     std::set<std::string> page_tokens = {request->page_token()};
     while (true) {
       auth::v1::ListUsersResponse page;
-      const absl::Status status = session.Call(command_.rpc, [&](grpc::ClientContext& context) {
+      const absl::Status status = (*session)->Call(command_.rpc, [&](grpc::ClientContext& context) {
         page.Clear();
         return Auth().ListUsers(&context, *request, &page);
       });
-      if (!status.ok()) return Failure(status);
+      if (!status.ok()) return SessionFailure(status);
       for (auth::v1::User& user : *page.mutable_users()) *response.add_users() = std::move(user);
       const std::string& next = page.next_page_token();
       if (next.empty()) break;
@@ -380,12 +441,56 @@ class CommandRunner final {
         &response);
   }
 
+  // The TOKEN argument, or with '-' the first line of stdin.
+  absl::StatusOr<std::string> TokenArgument() {
+    const std::string& argument = command_line_.positionals()[0];
+    if (argument != "-") return argument;
+    std::string line;
+    std::getline(environment_.in, line);
+    const size_t end = line.find_last_not_of(" \t\r\n");
+    line.erase(end == std::string::npos ? 0 : end + 1);
+    const size_t start = line.find_first_not_of(" \t");
+    line.erase(0, start == std::string::npos ? line.size() : start);
+    if (line.empty()) return command_.UsageError("TOKEN '-': no token on stdin");
+    return line;
+  }
+
+  int TokenInspect() {
+    absl::StatusOr<std::string> token = TokenArgument();
+    if (!token.ok()) return UsageFailure(token.status());
+    return InspectToken(*token, environment_.clock.NowUnixSeconds(), environment_.out,
+                        environment_.err);
+  }
+
+  int TokenVerify() {
+    absl::StatusOr<TokenVerifyOptions> options =
+        TokenVerifyOptions::FromCommandLine(command_line_, environment_.clock.NowUnixSeconds());
+    if (!options.ok()) return UsageFailure(options.status());
+    absl::StatusOr<std::string> token = TokenArgument();
+    if (!token.ok()) return UsageFailure(token.status());
+    absl::StatusOr<JwkSet> keys =
+        LoadJwkSet(options->jwks, timeout(), command_line_.options().tls.ca.path);
+    if (!keys.ok()) {
+      return Failure(absl::Status(
+          keys.status().code(),
+          absl::StrCat("token verify: cannot load the key set: ", keys.status().message())));
+    }
+    return VerifyToken(*token, *options, *keys, environment_.out, environment_.err);
+  }
+
+  int Health() {
+    return CheckHealth(HealthCheckAddress(command_line_), command_line_.Value("service").value_or(""),
+                       credentials_, timeout(), environment_.out, environment_.err);
+  }
+
   const CliEnvironment& environment_;
   const CommandLine& command_line_;
   const CommandSpec& command_;
-  const TokenFile token_file_;
+  const std::shared_ptr<FileTokenStore> token_store_;
   PasswordSource passwords_;
   RequestBuilder builder_;
+  // Plaintext unless a --tls-* option is given; one for both services.
+  std::shared_ptr<grpc::ChannelCredentials> credentials_ = grpc::InsecureChannelCredentials();
   std::shared_ptr<grpc::Channel> auth_channel_;
   std::unique_ptr<AuthService::Stub> auth_stub_;
   std::shared_ptr<grpc::Channel> sum_channel_;

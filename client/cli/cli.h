@@ -31,7 +31,8 @@ struct CliEnvironment {
 
 // The command dispatcher of `tollgate`: parses the command line, builds the
 // request, makes the call (with the saved access token where the method
-// needs one, see TokenSession) and prints the reply.
+// needs one, through a client::Session on the token file) and prints the
+// reply.
 //
 // Output contract:
 // - success: the response as one line of JSON on `out` (proto field names,

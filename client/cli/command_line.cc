@@ -18,6 +18,9 @@ constexpr GlobalFlag kGlobalFlags[] = {
     {"sum", "TOLLGATE_SUM_ADDR"},
     {"token-file", "TOLLGATE_TOKEN_FILE"},
     {"timeout", "TOLLGATE_TIMEOUT"},
+    {"tls-ca", "TOLLGATE_TLS_CA"},
+    {"tls-cert", "TOLLGATE_TLS_CERT"},
+    {"tls-key", "TOLLGATE_TLS_KEY"},
 };
 
 const GlobalFlag* FindGlobalFlag(absl::string_view name) {
@@ -211,6 +214,20 @@ absl::StatusOr<CommandLine> CommandLine::Parse(const std::vector<std::string>& a
                                              kMaxTimeoutSeconds, ", got '", **value, "'"));
     }
     result.options_.timeout_seconds = *seconds;
+  }
+
+  // Each file is named by where it came from (--tls-ca or TOLLGATE_TLS_CA),
+  // an unset one by its option, in the messages about it.
+  tls::ClientTlsFiles& tls = result.options_.tls;
+  for (auto [name, file] : {std::pair{"tls-ca", &tls.ca}, std::pair{"tls-cert", &tls.certificate},
+                            std::pair{"tls-key", &tls.private_key}}) {
+    value = resolve(name, &source);
+    if (!value.ok()) return value.status();
+    *file = value->has_value() ? tls::SettingFile{source, **value}
+                               : tls::SettingFile{absl::StrCat("--", name), ""};
+  }
+  if (absl::Status pairing = tls::CheckClientPairing(tls); !pairing.ok()) {
+    return command.UsageError(pairing.message());
   }
   return result;
 }

@@ -19,8 +19,9 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string& na
 // One parsed invocation: `tollgate [global options] COMMAND [options] [args]`.
 //
 // Grammar: options are `--name VALUE`, `--name=VALUE` or a switch `--name`;
-// global options (--auth, --sum, --token-file, --timeout) are accepted before
-// and after the command, the command's own options only after it. Anything
+// global options (--auth, --sum, --token-file, --timeout, --tls-ca,
+// --tls-cert, --tls-key) are accepted before and after the command, the
+// command's own options only after it. Anything
 // not starting with "--" is a positional, so negative numbers (`sum -5 3`)
 // and `-` (stdin) need no quoting; `--` ends the options. `-h`, `--help` and
 // `tollgate help [COMMAND]` ask for help. A two-word command is its group

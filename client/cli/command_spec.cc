@@ -191,6 +191,64 @@ std::vector<CommandSpec> BuildCommands() {
       .sum_service = true,
   });
 
+  commands.push_back(CommandSpec{
+      .name = "token inspect",
+      .summary = "print a token's header and claims, NOT verified",
+      .positionals = {"TOKEN"},
+      .min_positionals = 1,
+      .details = "Decodes a compact JWS and pretty-prints its header and claims (with exp, iat\n"
+                 "and nbf as dates), under a line saying that nothing was verified: anyone\n"
+                 "can write any claims into a token. TOKEN '-' reads it from stdin (a token\n"
+                 "in the arguments is visible in 'ps'). Exit 1 when it is not a compact JWS\n"
+                 "with a JSON object header.\n",
+  });
+  commands.push_back(CommandSpec{
+      .name = "token verify",
+      .summary = "verify a token with a JWK Set, as the services do",
+      .positionals = {"TOKEN"},
+      .min_positionals = 1,
+      .flags = {{"jwks", "FILE|URL", "the keys: a JWK Set file, or an http(s):// URL such as\n"
+                                      "                         AuthService's /.well-known/jwks.json",
+                 true},
+                {"iss", "ISSUER", "the required iss (default tollgate)"},
+                {"aud", "AUDIENCE", "the required aud (default tollgate)"},
+                {"now", "UNIX_SECONDS", "the time to check exp, nbf and iat at (default now)"},
+                {"leeway", "SECONDS", "clock leeway, 0..86400 (default 30)"},
+                {"jws-only", "", "check only the JWS: form, header, algorithm, signature"}},
+      .details =
+          "Runs the checks of the services' interceptor (common/token): size, form,\n"
+          "header (alg, no embedded keys, no crit, typ at+jwt), key by kid, algorithm\n"
+          "against the key, signature, then iss, aud, exp/nbf/iat and the claims\n"
+          "tollgate needs. Valid: the claims as one line of JSON, exit 0. Invalid:\n"
+          "'tollgate: token verify: <error>: <why>' on stderr, exit 1, where <error>\n"
+          "is the check that failed (expired, bad_signature, unknown_kid, ...; the\n"
+          "names of the reason label of tollgate_auth_denied_total).\n"
+          "\n"
+          "--jws-only checks the JWS alone (any typ, any payload, no claims), for\n"
+          "published JWS test vectors; it prints {\"header\":...,\"payload\":\"...\"}\n"
+          "and takes none of --iss, --aud, --now, --leeway.\n"
+          "\n"
+          "A key set file may hold an oct key (an HS256 secret); a key set fetched\n"
+          "from a URL may not (a published secret is no secret). An https:// URL is\n"
+          "checked against the system's CAs, or --tls-ca when given. A key set that\n"
+          "cannot be read or fetched is exit 1 too, with 'cannot load the key set'.\n"
+          "TOKEN '-' reads it from stdin.\n",
+  });
+  commands.push_back(CommandSpec{
+      .name = "health",
+      .rpc = "Check",
+      .summary = "ask a service's gRPC health service (for container health checks)",
+      .flags = {{"service", "NAME",
+                 "the service to ask about (default \"\": the whole server)"},
+                {"addr", "ADDR", "the server to ask (default: the --sum address when NAME is\n"
+                                 "                         tollgate.sum.v1.SumService, else --auth)"}},
+      .service = "grpc.health.v1.Health",
+      .details = "SERVING: prints {\"status\":\"SERVING\"}, exit 0. Anything else (NOT_SERVING,\n"
+                 "an unknown service name, no answer within --timeout): one line on stderr\n"
+                 "saying which, exit 1. AuthService answers NOT_SERVING while its database\n"
+                 "is unreachable; both services while they stop.\n",
+  });
+
   // Older names, documented before the group/verb grammar: the same command
   // under its old name.
   const auto add_alias = [&commands](absl::string_view alias, absl::string_view current) {
@@ -229,6 +287,7 @@ std::vector<CommandGroup> BuildGroups() {
       {"password", "change the password, or reset a forgotten one by mail"},
       {"email", "verify the account's email by mail"},
       {"users", "manage accounts (role admin)"},
+      {"token", "decode or verify an access token here, with no call"},
   };
 }
 
@@ -277,6 +336,11 @@ constexpr absl::string_view kGlobalOptionsHelp =
     "                       default $HOME/.config/tollgate/tokens.json)\n"
     "  --timeout SECONDS    deadline of each call, 1..86400 (env TOLLGATE_TIMEOUT,\n"
     "                       default 10)\n"
+    "  --tls-ca FILE        TLS to both services, trusting the PEM CAs in FILE\n"
+    "                       (env TOLLGATE_TLS_CA; default plaintext)\n"
+    "  --tls-cert FILE      PEM client certificate for mTLS, with --tls-key\n"
+    "                       (env TOLLGATE_TLS_CERT)\n"
+    "  --tls-key FILE       PEM private key of --tls-cert (env TOLLGATE_TLS_KEY)\n"
     "  -h, --help           show help\n";
 
 }  // namespace
@@ -307,17 +371,23 @@ std::string CommandSpec::UsageLine() const {
 }
 
 std::string CommandSpec::HelpText() const {
-  std::string text = absl::StrCat("Usage: ", UsageLine(), "\n\n", summary, "\n\nCalls ",
-                                  sum_service ? "tollgate.sum.v1.SumService/"
-                                              : "tollgate.auth.v1.AuthService/",
-                                  rpc, ".\n");
+  std::string text = absl::StrCat("Usage: ", UsageLine(), "\n\n", summary, "\n\n");
+  if (rpc.empty()) {
+    text += "Makes no gRPC call.\n";
+  } else {
+    const absl::string_view called_service = !service.empty() ? service
+                                             : sum_service    ? "tollgate.sum.v1.SumService"
+                                                              : "tollgate.auth.v1.AuthService";
+    absl::StrAppend(&text, "Calls ", called_service, "/", rpc, ".\n");
+  }
   if (!alias_of.empty()) {
     absl::StrAppend(&text, "An older name of 'tollgate ", alias_of, "', still accepted.\n");
   }
   if (authenticated) {
     text +=
-        "Sends the saved access token; refreshes it first when it expires within 30 s,\n"
-        "and once more (then retries once) when the call answers UNAUTHENTICATED.\n";
+        "Sends the saved access token; refreshes it first when less than max(60 s, 10%\n"
+        "of its lifetime) is left, and once more (then retries once) when the call\n"
+        "answers UNAUTHENTICATED.\n";
   }
   if (!flags.empty()) {
     text += "\nOptions:\n";
@@ -355,7 +425,8 @@ std::string GeneralHelpText() {
   std::string text =
       "Usage: tollgate [global options] COMMAND [options] [arguments]\n"
       "\n"
-      "A command-line client for every RPC of tollgate's AuthService and SumService.\n"
+      "A command-line client for every RPC of tollgate's AuthService and SumService,\n"
+      "a token inspector and verifier, and a health probe.\n"
       "Replies are printed on stdout as JSON (proto field names); errors as one line\n"
       "on stderr: 'tollgate: <RPC>: <CODE>: <message>'.\n"
       "\n"
@@ -383,9 +454,10 @@ std::string GeneralHelpText() {
       "TOLLGATE_NEW_PASSWORD, else one line each from stdin (no echo on a terminal).\n"
       "Options are visible to other users in 'ps': prefer the environment or stdin.\n"
       "\n"
-      "Exit status: 0 success; 1 the call failed, or the token file cannot be used;\n"
-      "2 usage error. 'tollgate COMMAND --help' shows the options of one command,\n"
-      "'tollgate GROUP --help' (profile, password, email, users) the verbs of a group.\n";
+      "Exit status: 0 success; 1 the call failed, the token file cannot be used, the\n"
+      "token is invalid (token verify) or the service is not SERVING (health); 2 usage\n"
+      "error. 'tollgate COMMAND --help' shows the options of one command, 'tollgate\n"
+      "GROUP --help' (profile, password, email, users, token) the verbs of a group.\n";
   return text;
 }
 

@@ -44,6 +44,9 @@ struct CommandSpec {
   bool authenticated = false;
   // The RPC is SumService's (else AuthService's).
   bool sum_service = false;
+  // The gRPC service of `rpc` when it is neither ("grpc.health.v1.Health").
+  // An empty `rpc` means the command makes no call at all (`token ...`).
+  absl::string_view service = {};
   // More help after the options, may be empty.
   absl::string_view details = {};
   // Non-empty for an older name that is still accepted (documented before

@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <string>
 
+#include "common/tls/tls_files.h"
+
 namespace tollgate::cli {
 
 inline constexpr char kDefaultAuthAddress[] = "127.0.0.1:50051";
@@ -23,6 +25,10 @@ struct GlobalOptions {
   // fail with a usage error.
   std::string token_file;
   int64_t timeout_seconds = kDefaultTimeoutSeconds;  // --timeout, TOLLGATE_TIMEOUT
+  // --tls-ca, --tls-cert, --tls-key (TOLLGATE_TLS_CA, _CERT, _KEY), for both
+  // services. Any of them set: TLS (without --tls-ca, the system's CAs);
+  // none: plaintext. Each names the option or variable it came from.
+  tls::ClientTlsFiles tls;
 };
 
 }  // namespace tollgate::cli

@@ -15,7 +15,32 @@ std::string_view MethodName(const std::string& path) {
   return name;
 }
 
+constexpr bool IndexedByValue() {
+  for (size_t i = 0; i < kDenialReasonCount; ++i) {
+    if (static_cast<size_t>(kAllDenialReasons[i]) != i) return false;
+  }
+  return true;
+}
+static_assert(IndexedByValue(), "kAllDenialReasons must list every reason in order");
+
 }  // namespace
+
+std::string_view DenialReasonName(AccessDenial::Reason reason) {
+  using Reason = AccessDenial::Reason;
+  switch (reason) {
+    case Reason::kMissingAuthorization: return "missing_authorization";
+    case Reason::kMalformedAuthorization: return "malformed_authorization";
+    case Reason::kInvalidToken: return "invalid_token";
+    case Reason::kMissingRole: return "missing_role";
+    case Reason::kMethodNotInPolicy: return "method_not_in_policy";
+  }
+  return "unknown";
+}
+
+std::string_view DenialReasonName(const AccessDenial& denial) {
+  if (denial.reason == AccessDenial::Reason::kInvalidToken) return TokenErrorName(denial.token_error);
+  return DenialReasonName(denial.reason);
+}
 
 grpc::Status ToGrpcStatus(const AccessDenial& denial) {
   using Reason = AccessDenial::Reason;

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/logging/logger.h"
 #include "tollgate/access.pb.h"
 
 namespace tollgate {
@@ -98,6 +99,19 @@ std::string AccessPolicy::Describe() const {
     }
   }
   return out;
+}
+
+void AccessPolicy::LogTable() const {
+  for (const Entry& entry : entries_) {
+    if (entry.denied) {
+      logging::Info("access policy", {{"method", entry.path}, {"access", "denied"}});
+    } else if (entry.access.is_public) {
+      logging::Info("access policy", {{"method", entry.path}, {"access", "public"}});
+    } else {
+      logging::Info("access policy",
+                    {{"method", entry.path}, {"access", "role"}, {"role", entry.access.role}});
+    }
+  }
 }
 
 }  // namespace tollgate

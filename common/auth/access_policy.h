@@ -46,14 +46,19 @@ class AccessPolicy final {
   const MethodAccess* Find(std::string_view grpc_method_path) const;
 
   // One line per method: "/pkg.Service/Method  public|role 'x'|DENIED", for
-  // the start-up log.
+  // people.
   std::string Describe() const;
+
+  // The start-up log of the table: one info line "access policy" per
+  // method, with `method` and `access` ("public", "role" with `role`, or
+  // "denied" for a method without the option), in declaration order.
+  void LogTable() const;
 
  private:
   struct Entry {
     std::string path;
     MethodAccess access;
-    bool denied = false;  // listed only so Describe() shows it
+    bool denied = false;  // listed only so Describe() and LogTable() show it
   };
   void AddAlwaysPublicMethods();
 

@@ -5,11 +5,12 @@
 #include <mutex>
 
 #include "absl/container/flat_hash_map.h"
+#include "common/server/call_pipeline.h"
 
 namespace tollgate {
 namespace {
 
-// Fail closed: a call that no AuthInterceptor decided.
+// Fail closed: a call that no CallPipeline decided.
 Admission NotAdmitted() {
   return Admission::Reject(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                                         "call was not admitted by the auth interceptor"));
@@ -65,7 +66,7 @@ class AdmissionRegistry {
 }  // namespace
 
 Admission AdmissionOf(const grpc::ServerContextBase* context) {
-  if (const auto* own = dynamic_cast<const AdmittingServerContext*>(context)) {
+  if (const auto* own = ServerCallContext::Of(context)) {
     if (own->admission_.has_value()) return *own->admission_;
     return NotAdmitted();
   }

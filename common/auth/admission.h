@@ -34,41 +34,22 @@ class Admission {
   grpc::Status rejection_;
 };
 
-class AuthInterceptor;
-class AuthInterceptorFactory;
-
-// The server context of every callback-API call on a server that
-// InstallAuthInterceptor set up: it carries the call's own Admission. The
-// interceptor factory decides an admitted call while creating the call's
-// interceptors and stores the verdict here, so such a call runs with no
-// interceptor at all, and the guard reads the verdict without a lookup.
-// Refused calls (and calls on servers without it, such as sync-API ones)
-// keep the full AuthInterceptor.
-class AdmittingServerContext final : public grpc::CallbackServerContext {
- private:
-  friend class AuthInterceptor;
-  friend class AuthInterceptorFactory;
-  friend Admission AdmissionOf(const grpc::ServerContextBase* context);
-
-  std::optional<Admission> admission_;  // unset until the interceptor decides
-};
-
 // THE GUARD. Every protected handler begins with it and returns at once when
 // the call was not admitted:
 //
 //   Admission admission = AdmissionOf(context);
 //   if (!admission.admitted()) { reactor->Finish(admission.rejection()); return reactor; }
 //
-// gRPC 1.51 runs the handler even for a call the interceptor refused, so this
+// gRPC 1.51 runs the handler even for a call the pipeline refused, so this
 // is what keeps business logic from running. The identity comes from the
-// interceptor's own record of the call, never from client metadata. A call
-// that no AuthInterceptor saw (a server built without one) is refused:
-// PERMISSION_DENIED "call was not admitted by the auth interceptor" (fail
-// closed).
+// pipeline's own record of the call (common/server/call_pipeline.h), never
+// from client metadata. A call that no CallPipeline saw (a server built
+// without one) is refused: PERMISSION_DENIED "call was not admitted by the
+// auth interceptor" (fail closed).
 Admission AdmissionOf(const grpc::ServerContextBase* context);
 
 namespace internal {
-// Used by AuthInterceptor only: records and forgets the verdict of the call
+// Used by CallInterceptor only: records and forgets the verdict of the call
 // that `context` belongs to. `owner` makes Forget a no-op if the context
 // slot was taken over by a later call.
 void RecordAdmission(const grpc::ServerContextBase* context, const void* owner, Admission admission);

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "absl/strings/ascii.h"
+#include "common/metrics/service_metrics.h"
 #include "common/token/jws.h"
 
 namespace tollgate {
@@ -66,7 +67,21 @@ BearerAuthenticator::BearerAuthenticator(AccessPolicy policy, AccessTokenVerifie
       verifier_(std::move(verifier)),
       keys_(keys),
       clock_(clock),
-      cache_(options.cache_capacity, verifier_.options().leeway_seconds) {}
+      cache_(options.cache_capacity, verifier_.options().leeway_seconds) {
+  if (options.metrics == nullptr) return;
+  GuardMetrics& metrics = *options.metrics;
+  cache_hits_ = &metrics.token_cache_hits_total;
+  cache_misses_ = &metrics.token_cache_misses_total;
+  // Every series up front, so each reason is scraped from 0 rather than
+  // appearing at its first denial (a rate() over a missing series is empty).
+  for (AccessDenial::Reason reason : kAllDenialReasons) {
+    if (reason == AccessDenial::Reason::kInvalidToken) continue;  // named by its TokenError
+    denied_by_reason_[static_cast<size_t>(reason)] = &metrics.AuthDenied(DenialReasonName(reason));
+  }
+  for (TokenError error : kAllTokenErrors) {
+    denied_by_token_error_[static_cast<size_t>(error)] = &metrics.AuthDenied(TokenErrorName(error));
+  }
+}
 
 TokenResult<std::shared_ptr<const Identity>> BearerAuthenticator::Verify(
     std::string_view token, int64_t now_unix_seconds, std::shared_ptr<const JwkSet> keys) const {
@@ -80,6 +95,20 @@ TokenResult<std::shared_ptr<const Identity>> BearerAuthenticator::Verify(
 AuthDecision BearerAuthenticator::Decide(std::string_view method_path,
                                          const AuthorizationMetadata& authorization,
                                          bool keys_refreshed) const {
+  AuthDecision decision = Judge(method_path, authorization, keys_refreshed);
+  if (decision.outcome == AuthDecision::Outcome::kReject) {
+    const AccessDenial& denial = decision.denial;
+    prometheus::Counter* denied = denial.reason == AccessDenial::Reason::kInvalidToken
+                                      ? denied_by_token_error_[static_cast<size_t>(denial.token_error)]
+                                      : denied_by_reason_[static_cast<size_t>(denial.reason)];
+    if (denied != nullptr) denied->Increment();
+  }
+  return decision;
+}
+
+AuthDecision BearerAuthenticator::Judge(std::string_view method_path,
+                                        const AuthorizationMetadata& authorization,
+                                        bool keys_refreshed) const {
   const MethodAccess* rule = policy_.Find(method_path);
   if (rule == nullptr) return Reject(AccessDenial::Reason::kMethodNotInPolicy, method_path);
 
@@ -97,6 +126,9 @@ AuthDecision BearerAuthenticator::Decide(std::string_view method_path,
   // so the per-byte character scan is only needed on a miss.
   std::shared_ptr<const Identity> cached =
       token.empty() ? nullptr : cache_.Find(token, now, keys.get());
+  if (!token.empty() && cache_hits_ != nullptr) {
+    (cached != nullptr ? cache_hits_ : cache_misses_)->Increment();
+  }
   if (cached == nullptr && (token.empty() || !HasOnlyTokenCharacters(token))) {
     // A public method ignores a broken header: the caller needs no identity.
     if (rule->is_public) return Admit(nullptr);

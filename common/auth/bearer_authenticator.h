@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -12,7 +13,13 @@
 #include "common/token/access_token_verifier.h"
 #include "common/token/identity.h"
 
+namespace prometheus {
+class Counter;
+}  // namespace prometheus
+
 namespace tollgate {
+
+struct GuardMetrics;
 
 // What the interceptor should do with one call.
 struct AuthDecision {
@@ -34,12 +41,21 @@ struct AuthorizationMetadata {
 
 // Decides calls: the method's rule from the policy, the bearer token from the
 // metadata, verification (through the cache) against the KeySource's keys,
-// and the role check. Pure apart from the cache; thread-safe. The
-// interceptor is its only gRPC-facing user.
+// and the role check. Pure apart from the cache and the counters;
+// thread-safe. The interceptor is its only gRPC-facing user.
+//
+// Counts, with Options::metrics: every kReject decision in
+// tollgate_auth_denied_total{reason=DenialReasonName}, and every cache
+// lookup of a token as a hit or a miss (a call whose kid is unknown is
+// decided, and looked up, more than once; a call without a token is not
+// looked up).
 class BearerAuthenticator final {
  public:
   struct Options {
     size_t cache_capacity = 10000;
+    // Where the decisions are counted; null: nowhere. Must outlive the
+    // authenticator.
+    GuardMetrics* metrics = nullptr;
   };
   // `keys` and `clock` must outlive the authenticator.
   BearerAuthenticator(AccessPolicy policy, AccessTokenVerifier verifier, KeySource& keys,
@@ -55,6 +71,9 @@ class BearerAuthenticator final {
   size_t cached_tokens() const { return cache_.size(); }
 
  private:
+  // Decide without the denial count.
+  AuthDecision Judge(std::string_view method_path, const AuthorizationMetadata& authorization,
+                     bool keys_refreshed) const;
   // Verifies `token` with `keys` and caches the result.
   TokenResult<std::shared_ptr<const Identity>> Verify(std::string_view token, int64_t now_unix_seconds,
                                                       std::shared_ptr<const JwkSet> keys) const;
@@ -64,6 +83,14 @@ class BearerAuthenticator final {
   KeySource& keys_;
   const Clock& clock_;
   mutable VerifiedTokenCache cache_;
+
+  // Null without Options::metrics. The denial series are resolved here, one
+  // per reason and one per TokenError, so counting a denial is an array
+  // index and an atomic add, with no label lookup on the call path.
+  prometheus::Counter* cache_hits_ = nullptr;
+  prometheus::Counter* cache_misses_ = nullptr;
+  std::array<prometheus::Counter*, kDenialReasonCount> denied_by_reason_{};
+  std::array<prometheus::Counter*, kTokenErrorCount> denied_by_token_error_{};
 };
 
 // The token of an `authorization: Bearer <token>` value, or an empty view

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <string_view>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -52,17 +53,73 @@ absl::StatusOr<RawSettings> RawSettings::Read(std::span<const Setting* const> se
 
   for (const Setting* setting : settings) {
     std::string value;
+    absl::string_view source = "default";
     if (auto flag = from_flags.find(setting->flag); flag != from_flags.end()) {
       value = flag->second;
+      source = "flag";
     } else if (std::optional<std::string> env_value = env(std::string(setting->env))) {
       value = *env_value;
+      source = "env";
     }
     // An empty value means unset, so `VAR=` in a compose file does not
     // override a default with nothing.
-    if (value.empty()) value = std::string(setting->default_value);
+    if (value.empty()) {
+      value = std::string(setting->default_value);
+      source = "default";
+    }
+    raw.order_.push_back(setting);
     raw.values_[setting->flag] = std::move(value);
+    raw.sources_[setting->flag] = source;
   }
   return raw;
+}
+
+std::vector<LoggedSetting> RawSettings::ForLog() const {
+  std::vector<LoggedSetting> logged;
+  for (const Setting* setting : order_) {
+    const std::string& value = Get(*setting);
+    std::string shown;
+    switch (setting->secrecy) {
+      case Secrecy::kNone: shown = value; break;
+      case Secrecy::kSecret: shown = value.empty() ? "" : "<set>"; break;
+      case Secrecy::kPasswordInUrl: shown = WithPasswordMasked(value); break;
+    }
+    logged.push_back(
+        LoggedSetting{std::string(setting->env), std::move(shown), sources_.at(setting->flag)});
+  }
+  return logged;
+}
+
+std::string WithPasswordMasked(absl::string_view url) {
+  constexpr std::string_view kMask = "***";
+  std::string out(url);
+  // scheme://user:PASSWORD@host: the user info ends at the last '@' before
+  // the query, so a password holding a raw '@' or '/' is still masked whole.
+  if (const size_t scheme_end = out.find("://"); scheme_end != std::string::npos) {
+    const size_t start = scheme_end + 3;
+    const size_t query = out.find('?', start);
+    const size_t at = out.rfind('@', query == std::string::npos ? std::string::npos : query);
+    if (at != std::string::npos && at > start) {
+      const size_t colon = out.find(':', start);
+      if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, kMask);
+    }
+  }
+  // password=VALUE: a URI query parameter (ends at '&') or a libpq keyword
+  // (ends at a space, or at the closing quote of 'a quoted value').
+  constexpr std::string_view kKey = "password=";
+  for (size_t at = out.find(kKey); at != std::string::npos; at = out.find(kKey, at + 1)) {
+    const size_t start = at + kKey.size();
+    size_t end;
+    if (start < out.size() && out[start] == '\'') {
+      end = start + 1;
+      while (end < out.size() && out[end] != '\'') end += out[end] == '\\' ? 2 : 1;
+      end = std::min(end + 1, out.size());
+    } else {
+      end = std::min(out.find_first_of(" &", start), out.size());
+    }
+    if (end > start) out.replace(start, end - start, kMask);
+  }
+  return out;
 }
 
 absl::StatusOr<int64_t> ParseInteger(const RawSettings& raw, const Setting& setting,
@@ -80,6 +137,26 @@ absl::StatusOr<int64_t> ParseInteger(const RawSettings& raw, const Setting& sett
 absl::StatusOr<int64_t> ParseSeconds(const RawSettings& raw, const Setting& setting,
                                      int64_t min_seconds, int64_t max_seconds) {
   return ParseInteger(raw, setting, min_seconds, max_seconds, "whole seconds");
+}
+
+absl::StatusOr<logging::Format> ParseLogFormat(const RawSettings& raw, const Setting& setting) {
+  const std::string& text = raw.Get(setting);
+  absl::StatusOr<logging::Format> format = logging::ParseFormat(text);
+  if (!format.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Describe(setting), ": must be json or text, got '", text, "'"));
+  }
+  return format;
+}
+
+absl::StatusOr<logging::Level> ParseLogLevel(const RawSettings& raw, const Setting& setting) {
+  const std::string& text = raw.Get(setting);
+  absl::StatusOr<logging::Level> level = logging::ParseLevel(text);
+  if (!level.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        Describe(setting), ": must be debug, info, warn or error, got '", text, "'"));
+  }
+  return level;
 }
 
 absl::Status CheckListenAddress(const Setting& setting, const std::string& address) {
@@ -117,6 +194,27 @@ std::string HelpTable(std::span<const Setting* const> settings) {
     table += row(absl::StrCat("--", setting->flag), setting->env, shown, setting->meaning);
   }
   return table;
+}
+
+bool WantsHelp(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") return true;
+  }
+  return false;
+}
+
+std::string ServiceHelpText(absl::string_view program, absl::string_view about,
+                            std::span<const Setting* const> settings) {
+  return absl::StrCat(
+      program, ": ", about, "\n",
+      "\n"
+      "Usage: ", program, " [--flag=value | --flag value]...\n"
+      "\n"
+      "Every flag has an environment variable of the same meaning; the flag wins.\n"
+      "An empty value counts as unset. Pass secrets by variable: flags show in ps.\n"
+      "\n",
+      HelpTable(settings));
 }
 
 namespace {

@@ -1,8 +1,15 @@
 #include "common/keys/auth_service_key_source.h"
 
-#include <iostream>
+#include "common/logging/logger.h"
+
+#include "common/metrics/service_metrics.h"
 
 namespace tollgate {
+namespace {
+
+constexpr int64_t kLogEveryNthFailure = 60;
+
+}  // namespace
 
 AuthServiceKeySource::AuthServiceKeySource(AuthServiceKeySourceOptions options)
     : options_(std::move(options)),
@@ -63,6 +70,22 @@ void AuthServiceKeySource::RefreshForUnknownKid(std::function<void()> done) {
   done();  // rate-limited (or stopping): answer with the keys we have
 }
 
+std::optional<std::chrono::steady_clock::duration> AuthServiceKeySource::KeysAge() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!last_fetched_.has_value()) return std::nullopt;
+  return std::chrono::steady_clock::now() - *last_fetched_;
+}
+
+void AuthServiceKeySource::Count(FetchResult result) {
+  (result == FetchResult::kOk ? fetches_ : failed_fetches_).fetch_add(1);
+  if (options_.metrics == nullptr) return;
+  switch (result) {
+    case FetchResult::kOk: options_.metrics->jwks_fetch_ok_total.Increment(); break;
+    case FetchResult::kError: options_.metrics->jwks_fetch_error_total.Increment(); break;
+    case FetchResult::kRejected: options_.metrics->jwks_fetch_rejected_total.Increment(); break;
+  }
+}
+
 bool AuthServiceKeySource::FetchOnce() {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + options_.fetch_deadline);
@@ -70,10 +93,9 @@ bool AuthServiceKeySource::FetchOnce() {
   auth::v1::GetJwksResponse response;
   grpc::Status status = stub_->GetJwks(&context, request, &response);
   if (!status.ok()) {
-    failed_fetches_.fetch_add(1);
-    std::cerr << "keys: GetJwks from " << options_.target << " failed: "
-              << status.error_code() << " " << status.error_message()
-              << " (keeping the " << Current()->keys().size() << " keys held)\n";
+    Count(FetchResult::kError);
+    // gRPC and absl share the canonical codes, and so their names.
+    ReportFailure(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
     return false;
   }
   {
@@ -81,22 +103,39 @@ bool AuthServiceKeySource::FetchOnce() {
     // cache (which is bound to the set) survives a routine refresh.
     std::lock_guard<std::mutex> lock(mutex_);
     if (response.jwks_json() == last_jwks_json_) {
-      fetches_.fetch_add(1);
+      last_fetched_ = std::chrono::steady_clock::now();
+      Count(FetchResult::kOk);
+      logging::Debug("keys unchanged", {{"source", options_.target}});
       return true;
     }
   }
   auto keys = JwkSet::FromJson(response.jwks_json());
   if (!keys.ok()) {
-    failed_fetches_.fetch_add(1);
-    std::cerr << "keys: GetJwks from " << options_.target
-              << " returned an unusable JWKS: " << keys.status().message() << "\n";
+    Count(FetchResult::kRejected);
+    ReportFailure(keys.status().code(),
+                  "unusable JWKS: " + std::string(keys.status().message()));
     return false;
   }
-  fetches_.fetch_add(1);
+  Count(FetchResult::kOk);
+  // Every new set is logged, the first and each rotation after it.
+  logging::Info("keys loaded",
+                {{"source", options_.target}, {"keys", static_cast<uint64_t>(keys->keys().size())}});
   std::lock_guard<std::mutex> lock(mutex_);
   keys_ = std::make_shared<const JwkSet>(*std::move(keys));
   last_jwks_json_ = response.jwks_json();
+  last_fetched_ = std::chrono::steady_clock::now();
   return true;
+}
+
+void AuthServiceKeySource::ReportFailure(absl::StatusCode code, const std::string& reason) {
+  ++failures_in_a_row_;
+  if (failures_in_a_row_ % kLogEveryNthFailure != 1) return;
+  logging::Warn("key fetch failed",
+                {{"source", options_.target},
+                 {"code", absl::StatusCodeToString(code)},
+                 {"reason", reason},
+                 {"failures_in_a_row", failures_in_a_row_},
+                 {"keys_held", static_cast<uint64_t>(Current()->keys().size())}});
 }
 
 void AuthServiceKeySource::Run() {
@@ -114,6 +153,11 @@ void AuthServiceKeySource::Run() {
       fetch_requested_ = false;
     }
     const bool fetched = FetchOnce();
+    if (fetched && failures_in_a_row_ > 0) {
+      logging::Info("key fetch recovered",
+                    {{"source", options_.target}, {"failures", failures_in_a_row_}});
+      failures_in_a_row_ = 0;
+    }
     {
       std::lock_guard<std::mutex> lock(mutex_);
       fetching_ = false;
@@ -123,8 +167,6 @@ void AuthServiceKeySource::Run() {
     }
     if (fetched && !have_keys) {
       have_keys = true;
-      std::cerr << "keys: loaded " << Current()->keys().size() << " keys from " << options_.target
-                << "\n";
       if (options_.on_first_keys) options_.on_first_keys();
     }
     for (auto& done : answered) done();

@@ -31,10 +31,6 @@ GuardMetrics::GuardMetrics(prometheus::Registry& registry)
       token_cache_misses_total(
           SingleCounter(registry, "tollgate_token_cache_misses_total",
                         "Bearer tokens not in the verified-token cache (fully verified).")),
-      jwks_fetch_total(CounterFamily(registry, "tollgate_jwks_fetch_total",
-                                     "Fetches of the signing keys (JWKS), by result.")),
-      jwks_age_seconds(SingleGauge(registry, "tollgate_jwks_age_seconds",
-                                   "Seconds since the key set in use was fetched.")),
       undecodable_requests_total(
           SingleCounter(registry, "tollgate_undecodable_requests_total",
                         "Request messages that could not be decoded (INVALID_ARGUMENT).")) {}
@@ -43,8 +39,16 @@ prometheus::Counter& GuardMetrics::AuthDenied(std::string_view reason) {
   return auth_denied_total.Add({{"reason", std::string(reason)}});
 }
 
-prometheus::Counter& GuardMetrics::JwksFetch(std::string_view result) {
-  return jwks_fetch_total.Add({{"result", std::string(result)}});
+KeyFetchMetrics::KeyFetchMetrics(prometheus::Registry& registry)
+    : jwks_fetch_total(CounterFamily(registry, "tollgate_jwks_fetch_total",
+                                     "Fetches of the signing keys (JWKS), by result.")),
+      jwks_fetch_ok_total(jwks_fetch_total.Add({{"result", "ok"}})),
+      jwks_fetch_error_total(jwks_fetch_total.Add({{"result", "error"}})),
+      jwks_fetch_rejected_total(jwks_fetch_total.Add({{"result", "rejected"}})),
+      jwks_age_seconds(SingleGauge(registry, "tollgate_jwks_age_seconds",
+                                   "Seconds since the key set in use was last fetched "
+                                   "(-1: no fetch has succeeded yet).")) {
+  jwks_age_seconds.Set(-1);
 }
 
 AuthServiceMetrics::AuthServiceMetrics(prometheus::Registry& registry)

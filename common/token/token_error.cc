@@ -26,4 +26,38 @@ std::string_view ToString(TokenError error) {
   return "unknown token error";
 }
 
+namespace {
+constexpr bool IndexedByValue() {
+  for (size_t i = 0; i < kTokenErrorCount; ++i) {
+    if (static_cast<size_t>(kAllTokenErrors[i]) != i) return false;
+  }
+  return true;
+}
+static_assert(IndexedByValue(), "kAllTokenErrors must list every TokenError in order");
+}  // namespace
+
+std::string_view TokenErrorName(TokenError error) {
+  switch (error) {
+    case TokenError::kTooLarge: return "too_large";
+    case TokenError::kMalformed: return "malformed";
+    case TokenError::kDuplicateMember: return "duplicate_member";
+    case TokenError::kUnsecuredAlgorithm: return "unsecured_algorithm";
+    case TokenError::kUnsupportedAlgorithm: return "unsupported_algorithm";
+    case TokenError::kAlgorithmMismatch: return "algorithm_mismatch";
+    case TokenError::kUnknownKid: return "unknown_kid";
+    case TokenError::kEmbeddedKey: return "embedded_key";
+    case TokenError::kUnknownCritical: return "unknown_critical";
+    case TokenError::kWrongType: return "wrong_type";
+    case TokenError::kBadSignature: return "bad_signature";
+    case TokenError::kWrongIssuer: return "wrong_issuer";
+    case TokenError::kWrongAudience: return "wrong_audience";
+    case TokenError::kMissingClaim: return "missing_claim";
+    case TokenError::kInvalidClaim: return "invalid_claim";
+    case TokenError::kInvalidTimeClaim: return "invalid_time_claim";
+    case TokenError::kExpired: return "expired";
+    case TokenError::kNotYetValid: return "not_yet_valid";
+  }
+  return "unknown";
+}
+
 }  // namespace tollgate

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstddef>
+#include <iterator>
 #include <string_view>
 #include <utility>
 #include <variant>
@@ -30,8 +32,26 @@ enum class TokenError {
   kNotYetValid,           // nbf (or iat) is in the future beyond the leeway
 };
 
-// Stable lower-case text for logs and the "invalid token: <reason>" message.
+// Stable lower-case text for the "invalid token: <reason>" message.
 std::string_view ToString(TokenError error);
+
+// The enumerator's name in snake_case without the "k" ("expired",
+// "bad_signature", "unknown_kid"): a stable identifier for metric labels and
+// log fields, where ToString's phrase would not do.
+std::string_view TokenErrorName(TokenError error);
+
+// Every TokenError in declaration order; kAllTokenErrors[i] has the value i,
+// so code that keeps one entry per error can index an array by it.
+inline constexpr TokenError kAllTokenErrors[] = {
+    TokenError::kTooLarge, TokenError::kMalformed, TokenError::kDuplicateMember,
+    TokenError::kUnsecuredAlgorithm, TokenError::kUnsupportedAlgorithm,
+    TokenError::kAlgorithmMismatch, TokenError::kUnknownKid, TokenError::kEmbeddedKey,
+    TokenError::kUnknownCritical, TokenError::kWrongType, TokenError::kBadSignature,
+    TokenError::kWrongIssuer, TokenError::kWrongAudience, TokenError::kMissingClaim,
+    TokenError::kInvalidClaim, TokenError::kInvalidTimeClaim, TokenError::kExpired,
+    TokenError::kNotYetValid,
+};
+inline constexpr size_t kTokenErrorCount = std::size(kAllTokenErrors);
 
 // Either a value or the TokenError that prevented it.
 template <typename T>

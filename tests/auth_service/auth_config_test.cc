@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -150,6 +151,43 @@ TEST_F(AuthConfigTest, AcceptsSecondsAtTheEdgesOfTheirRange) {
   EXPECT_EQ(config->refresh_grace_seconds, 300);
 }
 
+TEST_F(AuthConfigTest, ConnectionLimitsAndShutdownGraceDefaultToTheDocumentedValues) {
+  absl::StatusOr<AuthConfig> config = Parse();
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->connection_limits, ConnectionLimits{});
+  EXPECT_EQ(config->shutdown_grace_seconds, 10);
+}
+
+TEST_F(AuthConfigTest, ReadsConnectionLimitsAndShutdownGrace) {
+  env_["AUTH_MAX_CONNECTION_IDLE"] = "0";
+  env_["AUTH_MAX_CONNECTION_AGE"] = "604800";
+  env_["AUTH_MAX_CONNECTION_AGE_GRACE"] = "0";
+  env_["AUTH_KEEPALIVE_MIN_PING_INTERVAL"] = "1";
+  env_["AUTH_MAX_CONCURRENT_STREAMS"] = "65536";
+  env_["AUTH_SHUTDOWN_GRACE"] = "0";
+  absl::StatusOr<AuthConfig> config = Parse({"--max-connection-idle=7"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->connection_limits.max_idle, std::chrono::seconds(7));  // the flag wins
+  EXPECT_EQ(config->connection_limits.max_age, std::chrono::seconds(604800));
+  EXPECT_EQ(config->connection_limits.max_age_grace, std::chrono::seconds(0));
+  EXPECT_EQ(config->connection_limits.min_ping_interval, std::chrono::seconds(1));
+  EXPECT_EQ(config->connection_limits.max_concurrent_streams, 65536);
+  EXPECT_EQ(config->shutdown_grace_seconds, 0);
+}
+
+TEST_F(AuthConfigTest, RejectsConnectionLimitsAndShutdownGraceOutsideTheirRange) {
+  ExpectInvalid(Parse({"--max-connection-idle=-1"}), "AUTH_MAX_CONNECTION_IDLE");
+  ExpectInvalid(Parse({"--max-connection-idle=86401"}), "AUTH_MAX_CONNECTION_IDLE");
+  ExpectInvalid(Parse({"--max-connection-age=604801"}), "AUTH_MAX_CONNECTION_AGE");
+  ExpectInvalid(Parse({"--max-connection-age-grace=3601"}), "AUTH_MAX_CONNECTION_AGE_GRACE");
+  ExpectInvalid(Parse({"--keepalive-min-ping-interval=0"}), "AUTH_KEEPALIVE_MIN_PING_INTERVAL");
+  ExpectInvalid(Parse({"--max-concurrent-streams=0"}), "AUTH_MAX_CONCURRENT_STREAMS");
+  ExpectInvalid(Parse({"--max-concurrent-streams=65537"}), "AUTH_MAX_CONCURRENT_STREAMS");
+  ExpectInvalid(Parse({"--shutdown-grace=-1"}), "AUTH_SHUTDOWN_GRACE");
+  ExpectInvalid(Parse({"--shutdown-grace=3601"}), "AUTH_SHUTDOWN_GRACE");
+  ExpectInvalid(Parse({"--shutdown-grace=10s"}), "AUTH_SHUTDOWN_GRACE");
+}
+
 TEST_F(AuthConfigTest, RejectsRefreshIdleTtlLongerThanSessionTtl) {
   ExpectInvalid(Parse({"--session-ttl=3600", "--refresh-idle-ttl=3601"}), "must not exceed");
 }
@@ -161,6 +199,37 @@ TEST_F(AuthConfigTest, RejectsOnlyOneOfTheBootstrapAdminSettings) {
   absl::StatusOr<AuthConfig> config = Parse();
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->bootstrap_admin_email, "admin@example.com");
+}
+
+TEST_F(AuthConfigTest, ReadsTlsFilesAndRejectsHalfOfThem) {
+  absl::StatusOr<AuthConfig> config = Parse();
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->tls.enabled());
+
+  env_["AUTH_TLS_CERT"] = "/tls/c.pem";
+  env_["AUTH_TLS_KEY"] = "/tls/k.pem";
+  config = Parse({"--tls-client-ca", "/tls/ca.pem"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->tls.enabled());
+  EXPECT_EQ(config->tls.certificate.path, "/tls/c.pem");
+  EXPECT_EQ(config->tls.certificate.setting, "AUTH_TLS_CERT (--tls-cert)");
+  EXPECT_EQ(config->tls.private_key.path, "/tls/k.pem");
+  EXPECT_EQ(config->tls.private_key.setting, "AUTH_TLS_KEY (--tls-key)");
+  EXPECT_EQ(config->tls.client_ca.path, "/tls/ca.pem");
+  EXPECT_EQ(config->tls.client_ca.setting, "AUTH_TLS_CLIENT_CA (--tls-client-ca)");
+
+  env_.erase("AUTH_TLS_KEY");
+  config = Parse();
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(config.status().message(),
+            "AUTH_TLS_CERT (--tls-cert) and AUTH_TLS_KEY (--tls-key): set both or neither");
+  env_.erase("AUTH_TLS_CERT");
+  config = Parse({"--tls-client-ca=/tls/ca.pem"});
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().message(),
+            "AUTH_TLS_CLIENT_CA (--tls-client-ca): needs AUTH_TLS_CERT (--tls-cert) and "
+            "AUTH_TLS_KEY (--tls-key)");
 }
 
 TEST_F(AuthConfigTest, RejectsMalformedListenAddresses) {
@@ -193,9 +262,58 @@ TEST_F(AuthConfigTest, HelpListsEveryVariableOfTheSpec) {
        {"AUTH_LISTEN", "AUTH_DATABASE_URL", "AUTH_SIGNING_KEYS", "JWT_SECRET_KEY", "TOKEN_ISSUER",
         "TOKEN_AUDIENCE", "TOKEN_LEEWAY", "AUTH_ACCESS_TTL", "AUTH_REFRESH_IDLE_TTL",
         "AUTH_SESSION_TTL", "AUTH_REFRESH_GRACE", "AUTH_BOOTSTRAP_ADMIN_EMAIL",
-        "AUTH_BOOTSTRAP_ADMIN_PASSWORD", "AUTH_HTTP_LISTEN"}) {
+        "AUTH_BOOTSTRAP_ADMIN_PASSWORD", "AUTH_HTTP_LISTEN", "AUTH_SHUTDOWN_GRACE"}) {
     EXPECT_NE(help.find(variable), std::string::npos) << variable;
   }
+}
+
+TEST_F(AuthConfigTest, LogsAsJsonAtInfoUnlessToldOtherwise) {
+  absl::StatusOr<AuthConfig> config = Parse();
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->log_format, logging::Format::kJson);
+  EXPECT_EQ(config->log_level, logging::Level::kInfo);
+  env_["AUTH_LOG_FORMAT"] = "text";
+  env_["AUTH_LOG_LEVEL"] = "error";
+  config = Parse();
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->log_format, logging::Format::kText);
+  EXPECT_EQ(config->log_level, logging::Level::kError);
+  ExpectInvalid(Parse({"--log-format=yaml"}), "AUTH_LOG_FORMAT (--log-format): must be json or text");
+  ExpectInvalid(Parse({"--log-level=trace"}), "AUTH_LOG_LEVEL (--log-level): must be debug");
+}
+
+// The start-up log shows every setting: a new secret setting that forgot
+// its Secrecy would be printed in clear.
+TEST_F(AuthConfigTest, EverySecretLookingSettingIsMaskedInTheLog) {
+  for (const config::Setting* setting : AuthConfig::Settings()) {
+    const std::string name(setting->env.data(), setting->env.size());
+    if (name.find("PASSWORD") != std::string::npos || name.find("SECRET") != std::string::npos ||
+        name.find("_URL") != std::string::npos) {
+      EXPECT_NE(setting->secrecy, config::Secrecy::kNone) << name;
+    }
+  }
+}
+
+TEST_F(AuthConfigTest, LoggedSettingsMaskTheSecrets) {
+  env_["AUTH_DATABASE_URL"] = "postgresql://tollgate:db-pass@localhost/tollgate";
+  env_.erase("AUTH_SIGNING_KEYS");
+  env_["JWT_SECRET_KEY"] = kSecret32;
+  env_["AUTH_BOOTSTRAP_ADMIN_EMAIL"] = "admin@example.com";
+  env_["AUTH_BOOTSTRAP_ADMIN_PASSWORD"] = "admin-pass";
+  env_["AUTH_SMTP_URL"] = "smtp://mailer:smtp-pass@mail:25";
+  absl::StatusOr<AuthConfig> config = Parse();
+  ASSERT_TRUE(config.ok()) << config.status();
+  std::map<std::string, std::string> shown;
+  for (const config::LoggedSetting& setting : config->logged_settings) {
+    shown[setting.variable] = setting.value;
+  }
+  EXPECT_EQ(shown.size(), AuthConfig::Settings().size());
+  EXPECT_EQ(shown["AUTH_DATABASE_URL"], "postgresql://tollgate:***@localhost/tollgate");
+  EXPECT_EQ(shown["JWT_SECRET_KEY"], "<set>");
+  EXPECT_EQ(shown["AUTH_BOOTSTRAP_ADMIN_EMAIL"], "admin@example.com");
+  EXPECT_EQ(shown["AUTH_BOOTSTRAP_ADMIN_PASSWORD"], "<set>");
+  EXPECT_EQ(shown["AUTH_SMTP_URL"], "smtp://mailer:***@mail:25");
+  EXPECT_EQ(shown["AUTH_SMTP_PASSWORD"], "");
 }
 
 }  // namespace

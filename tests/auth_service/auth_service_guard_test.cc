@@ -28,7 +28,7 @@
 #include "auth_service/auth_service_impl.h"
 #include "auth_service/password/hashing_pool.h"
 #include "common/auth/access_policy.h"
-#include "common/auth/auth_interceptor.h"
+#include "common/server/call_pipeline.h"
 #include "common/auth/bearer_authenticator.h"
 #include "common/keys/key_source.h"
 #include "common/token/access_token_verifier.h"
@@ -129,7 +129,8 @@ class AuthServiceGuardTest : public ::testing::Test {
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(service_.get());
-    InstallAuthInterceptor(builder, *authenticator_);
+    InstallCallPipeline(builder, CallPipelineOptions{authenticator_.get(), {},
+                                                     {"tollgate.auth.v1.AuthService"}});
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
     ASSERT_NE(port, 0);

@@ -20,12 +20,15 @@
 #include "tests/auth_service/in_process_auth_server.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/postgres_suite.h"
+#include "tests/support/prometheus_text.h"
 #include "tollgate/auth/v1/auth.grpc.pb.h"
 
 namespace tollgate::auth {
 namespace {
 
 using v1::AuthResponse;
+using tollgate::testing::PrometheusText;
+using tollgate::testing::ScrapeMetrics;
 
 constexpr char kPassword[] = "correct horse battery staple";
 
@@ -575,13 +578,11 @@ TEST_F(AuthServiceTest, HttpPortServesHealthReadinessJwksAndMetrics) {
   ASSERT_TRUE(not_modified);
   EXPECT_EQ(not_modified->status, 304);
 
-  auto metrics = http.Get("/metrics");
-  ASSERT_TRUE(metrics);
-  EXPECT_EQ(metrics->status, 200);
-  EXPECT_NE(metrics->body.find("\ntollgate_password_hash_queue_depth 0\n"), std::string::npos)
-      << metrics->body;
-  EXPECT_NE(metrics->body.find("\ntollgate_mail_outbox_pending "), std::string::npos);
-  EXPECT_NE(metrics->body.find("\nprocess_resident_memory_bytes "), std::string::npos);
+  absl::StatusOr<PrometheusText> metrics = ScrapeMetrics(server_->http_port());
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_EQ(metrics->Value("tollgate_password_hash_queue_depth"), 0);
+  EXPECT_TRUE(metrics->Value("tollgate_mail_outbox_pending").has_value());
+  EXPECT_TRUE(metrics->Value("process_resident_memory_bytes").has_value());
 
   // Readiness follows the database: down, 503; back, 200.
   ASSERT_TRUE(cluster_->Stop().ok());

@@ -21,6 +21,7 @@
 #include <pqxx/pqxx>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -513,6 +514,40 @@ TEST_F(DatabaseOutageTest, HealthWatchStreamsNotServingAndServingWithinTwoSecond
   EXPECT_TRUE(named.WaitFor(kServing, back, kWithin)) << named.History(stopped);
   ASSERT_TRUE(CheckHealth(channel_, &serving_status).ok());
   EXPECT_EQ(serving_status, kServing);
+}
+
+// The Kubernetes liveness probe asks "liveness": it stays SERVING through a
+// database outage while "" and the service name go NOT_SERVING, so the
+// outage takes every replica out of its balancer without restarting any.
+TEST_F(DatabaseOutageTest, LivenessStaysServingWhileTheDatabaseIsDown) {
+  HealthWatch readiness(channel_, "");
+  HealthWatch liveness(channel_, "liveness");
+  const auto watch_started = SteadyClock::now();
+  ASSERT_TRUE(readiness.WaitFor(kServing, watch_started, seconds(10)))
+      << readiness.History(watch_started);
+  ASSERT_TRUE(liveness.WaitFor(kServing, watch_started, seconds(10)))
+      << liveness.History(watch_started);
+
+  ASSERT_TRUE(cluster_->Stop().ok());
+  const auto stopped = SteadyClock::now();
+  ASSERT_TRUE(readiness.WaitFor(kNotServing, stopped, kHealthDeadline))
+      << readiness.History(stopped);
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  for (const auto& [name, wanted] : std::vector<std::pair<std::string, int>>{
+           {"", kNotServing}, {"tollgate.auth.v1.AuthService", kNotServing}, {"liveness", kServing}}) {
+    grpc::ClientContext context;
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(name);
+    grpc::health::v1::HealthCheckResponse response;
+    const grpc::Status status = health->Check(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << "'" << name << "': " << status.error_message();
+    EXPECT_EQ(static_cast<int>(response.status()), wanted) << "'" << name << "' while down";
+  }
+
+  ASSERT_TRUE(cluster_->StartAgain().ok());
+  const auto back = SteadyClock::now();
+  ASSERT_TRUE(readiness.WaitFor(kServing, back, kHealthDeadline)) << readiness.History(stopped);
+  EXPECT_FALSE(liveness.SawAfter(kNotServing, watch_started)) << liveness.History(watch_started);
 }
 
 // One pooled connection, held by a Login stuck behind a table lock that the

@@ -29,6 +29,7 @@
 #include "tests/client/temp_dir.h"
 #include "tests/support/child_process.h"
 #include "tests/support/postgres_cluster.h"
+#include "tests/support/program_run.h"
 #include "tests/support/smtp_sink.h"
 #include "tests/support/test_keys.h"
 
@@ -41,6 +42,10 @@ using tollgate::testing::SinkMessage;
 using tollgate::testing::SmtpSink;
 using testing::TempDir;
 
+// What `tollgate` says once AuthService refuses the saved refresh token.
+constexpr char kSessionEnded[] =
+    "tollgate: session ended: Refresh: UNAUTHENTICATED: invalid refresh token (run 'tollgate "
+    "login')\n";
 constexpr char kAuthServiceBinary[] = TOLLGATE_AUTH_SERVICE_BIN;
 constexpr char kSumServiceBinary[] = TOLLGATE_SUM_SERVICE_BIN;
 constexpr char kCliBinary[] = TOLLGATE_CLI_BIN;
@@ -51,18 +56,8 @@ constexpr auto kStartTimeout = std::chrono::seconds(60);
 // How long a mailed code may take: the outbox is polled every second.
 constexpr auto kMailTimeout = std::chrono::seconds(20);
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
+using Outcome = tollgate::testing::ProgramOutcome;
+using tollgate::testing::ReadFileText;
 
 mode_t ModeOf(const std::string& path) {
   struct stat st {};
@@ -166,47 +161,12 @@ class CliEndToEndTest : public ::testing::Test {
         "TOLLGATE_SUM_ADDR=" + sum_address_,
     };
     env.insert(env.end(), extra_env.begin(), extra_env.end());
-    const std::string in_path = home_.path() + "/stdin.txt";
-    const std::string out_path = home_.path() + "/stdout.txt";
-    const std::string err_path = home_.path() + "/stderr.txt";
-    {
-      std::ofstream in(in_path, std::ios::trunc);
-      in << stdin_text;
-    }
-    std::vector<char*> argv = {const_cast<char*>(kCliBinary)};
-    for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-    std::vector<char*> envp;
-    for (const std::string& entry : env) envp.push_back(const_cast<char*>(entry.c_str()));
-    envp.push_back(nullptr);
-
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      const int in = ::open(in_path.c_str(), O_RDONLY);
-      const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      if (in < 0 || out < 0 || err < 0) ::_exit(126);
-      ::dup2(in, STDIN_FILENO);
-      ::dup2(out, STDOUT_FILENO);
-      ::dup2(err, STDERR_FILENO);
-      ::execve(kCliBinary, argv.data(), envp.data());
-      ::_exit(127);
-    }
-    Outcome outcome;
-    EXPECT_GT(pid, 0) << "fork failed";
-    if (pid <= 0) return outcome;
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    outcome.out = ReadFile(out_path);
-    outcome.err = ReadFile(err_path);
-    return outcome;
+    return tollgate::testing::RunProgram(kCliBinary, args, env, home_.path(), stdin_text);
   }
 
   std::string Placeholder() const { return "<saved to " + token_path_ + ">"; }
 
-  nlohmann::json SavedFile() const { return nlohmann::json::parse(ReadFile(token_path_)); }
+  nlohmann::json SavedFile() const { return nlohmann::json::parse(ReadFileText(token_path_)); }
 
   // The `nth` code (0: the first) starting with `prefix` mailed to
   // `address`, waiting for it at most kMailTimeout; "" (and a failure) if it
@@ -325,7 +285,7 @@ TEST_F(CliEndToEndTest, RegisterLoginRefreshJwksLogout) {
   EXPECT_EQ(nlohmann::json::parse(whoami.out)["id"], user_id);
 
   // logout: revokes the session and deletes the file.
-  const std::string before_logout = ReadFile(token_path_);
+  const std::string before_logout = ReadFileText(token_path_);
   Outcome logged_out = Tollgate({"logout"});
   ASSERT_EQ(logged_out.exit_code, 0) << logged_out.err;
   EXPECT_EQ(logged_out.out, "{}\n");
@@ -348,7 +308,7 @@ TEST_F(CliEndToEndTest, RegisterLoginRefreshJwksLogout) {
   Outcome revoked = Tollgate({"refresh"});
   EXPECT_EQ(revoked.exit_code, 1);
   EXPECT_EQ(revoked.out, "");
-  EXPECT_EQ(revoked.err, "tollgate: Refresh: UNAUTHENTICATED: invalid refresh token\n");
+  EXPECT_EQ(revoked.err, kSessionEnded);
 
   // Logout is idempotent (RFC 7009): logging out a revoked session is OK.
   Outcome again = Tollgate({"logout"});
@@ -525,7 +485,7 @@ TEST_F(CliEndToEndTest, AccountCommandsWithMailedCodes) {
             "tollgate: ChangePassword: PERMISSION_DENIED: current_password: does not match\n");
   // ...the right one (current, then new, on stdin) replaces the token file
   // with the fresh pair, and the old session is over.
-  const std::string before_change = ReadFile(token_path_);
+  const std::string before_change = ReadFileText(token_path_);
   const std::string old_refresh = SavedFile()["refresh_token"];
   Outcome changed = Tollgate({"password", "change"},
                              std::string(kPassword) + "\n" + kSecondPassword + "\n");
@@ -553,7 +513,7 @@ TEST_F(CliEndToEndTest, AccountCommandsWithMailedCodes) {
   Outcome old_session = Tollgate({"--token-file", old_file, "refresh"});
   EXPECT_EQ(old_session.exit_code, 1);
   EXPECT_EQ(old_session.out, "");
-  EXPECT_EQ(old_session.err, "tollgate: Refresh: UNAUTHENTICATED: invalid refresh token\n");
+  EXPECT_EQ(old_session.err, kSessionEnded);
   // The new pair still refreshes.
   Outcome refreshed = Tollgate({"refresh"});
   EXPECT_EQ(refreshed.exit_code, 0) << refreshed.err;
@@ -580,7 +540,7 @@ TEST_F(CliEndToEndTest, AccountCommandsWithMailedCodes) {
   Outcome after_reset = Tollgate({"refresh"});
   EXPECT_EQ(after_reset.exit_code, 1);
   EXPECT_EQ(after_reset.out, "");
-  EXPECT_EQ(after_reset.err, "tollgate: Refresh: UNAUTHENTICATED: invalid refresh token\n");
+  EXPECT_EQ(after_reset.err, kSessionEnded);
 
   // login: the passwords before the reset fail, the new one works.
   for (const char* old_password : {kSecondPassword, kPassword}) {
@@ -700,7 +660,7 @@ TEST_F(CliEndToEndTest, AdminCommands) {
   Outcome ended = as_user({"refresh"});
   EXPECT_EQ(ended.exit_code, 1);
   EXPECT_EQ(ended.out, "");
-  EXPECT_EQ(ended.err, "tollgate: Refresh: UNAUTHENTICATED: invalid refresh token\n");
+  EXPECT_EQ(ended.err, kSessionEnded);
 
   // users activate: login works again.
   Outcome activated = as_admin({"users", "activate", user_id});

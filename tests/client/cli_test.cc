@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
-#include "client/cli/token_file.h"
+#include "client/session/file_token_store.h"
 #include "tests/client/fake_services.h"
 #include "tests/client/temp_dir.h"
 #include "tests/support/fake_clock.h"
@@ -21,6 +21,8 @@
 namespace tollgate::cli {
 namespace {
 
+using client::FileTokenStore;
+using client::SavedTokens;
 using testing::FakeServer;
 using testing::TempDir;
 
@@ -73,7 +75,7 @@ class CliTest : public ::testing::Test {
   void LogIn() {
     SavedTokens tokens = SavedTokens::FromAuthResponse(server_.state.Issue(), kNow);
     tokens.access_expires_at_unix_seconds = kNow + 600;
-    ASSERT_TRUE(TokenFile(token_path_).Save(tokens).ok());
+    ASSERT_TRUE(FileTokenStore(token_path_).Save(tokens).ok());
   }
 
   std::vector<std::string> Authorizations() {
@@ -254,7 +256,7 @@ TEST_F(CliTest, LoginSavesThePairAndPrintsItWithoutTheTokens) {
   struct stat st {};
   ASSERT_EQ(::stat(token_path_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  absl::StatusOr<SavedTokens> saved = TokenFile(token_path_).Load();
+  absl::StatusOr<SavedTokens> saved = FileTokenStore(token_path_).Load();
   ASSERT_TRUE(saved.ok()) << saved.status();
   EXPECT_EQ(saved->access_token, "access-1");
   EXPECT_EQ(saved->refresh_token, "tgr_refresh-1");
@@ -363,7 +365,7 @@ TEST_F(CliTest, AnExpiringAccessTokenIsRefreshedAndSavedBeforeTheCall) {
   const Outcome outcome = Run({"whoami"});
   EXPECT_EQ(outcome.exit_code, kExitSuccess) << outcome.err;
   EXPECT_EQ(Authorizations(), std::vector<std::string>({"Bearer access-2"}));
-  EXPECT_EQ(TokenFile(token_path_).Load()->refresh_token, "tgr_refresh-2");
+  EXPECT_EQ(FileTokenStore(token_path_).Load()->refresh_token, "tgr_refresh-2");
   EXPECT_EQ(outcome.out.find("access-2"), std::string::npos);  // never printed
 }
 
@@ -376,7 +378,9 @@ TEST_F(CliTest, ARevokedSessionFailsWithRefreshUnauthenticated) {
   }
   const Outcome outcome = Run({"whoami"});
   EXPECT_EQ(outcome.exit_code, kExitFailure);
-  EXPECT_EQ(outcome.err, "tollgate: Refresh: UNAUTHENTICATED: invalid refresh token\n");
+  EXPECT_EQ(outcome.err,
+            "tollgate: session ended: Refresh: UNAUTHENTICATED: invalid refresh token (run "
+            "'tollgate login')\n");
 }
 
 TEST_F(CliTest, RefreshSavesTheNewPair) {
@@ -385,7 +389,7 @@ TEST_F(CliTest, RefreshSavesTheNewPair) {
   EXPECT_EQ(outcome.exit_code, kExitSuccess) << outcome.err;
   EXPECT_NE(outcome.out.find(Saved("access_token")), std::string::npos) << outcome.out;
   EXPECT_NE(outcome.out.find(Saved("refresh_token")), std::string::npos) << outcome.out;
-  EXPECT_EQ(TokenFile(token_path_).Load()->refresh_token, "tgr_refresh-2");
+  EXPECT_EQ(FileTokenStore(token_path_).Load()->refresh_token, "tgr_refresh-2");
 }
 
 TEST_F(CliTest, ChangePasswordSavesTheFreshPair) {
@@ -393,7 +397,7 @@ TEST_F(CliTest, ChangePasswordSavesTheFreshPair) {
   const Outcome outcome = Run({"change-password"}, std::string(testing::kFakePassword) +
                                                        "\nthe new password\n");
   EXPECT_EQ(outcome.exit_code, kExitSuccess) << outcome.err;
-  EXPECT_EQ(TokenFile(token_path_).Load()->access_token, "access-2");
+  EXPECT_EQ(FileTokenStore(token_path_).Load()->access_token, "access-2");
   EXPECT_EQ(outcome.out.find("access-2"), std::string::npos);
 }
 
@@ -514,7 +518,7 @@ TEST_F(CliTest, PasswordChangeReplacesTheTokenFileWithTheFreshPair) {
     EXPECT_EQ(server_.state.change_passwords[0].current_password(), testing::kFakePassword);
     EXPECT_EQ(server_.state.change_passwords[0].new_password(), "the new password");
   }
-  absl::StatusOr<SavedTokens> saved = TokenFile(token_path_).Load();
+  absl::StatusOr<SavedTokens> saved = FileTokenStore(token_path_).Load();
   ASSERT_TRUE(saved.ok()) << saved.status();
   EXPECT_EQ(saved->access_token, "access-2");
   EXPECT_EQ(saved->refresh_token, "tgr_refresh-2");
@@ -531,7 +535,7 @@ TEST_F(CliTest, PasswordChangeWithTheWrongPasswordKeepsTheTokenFile) {
   EXPECT_EQ(outcome.exit_code, kExitFailure);
   EXPECT_EQ(outcome.out, "");
   EXPECT_EQ(outcome.err, "tollgate: ChangePassword: PERMISSION_DENIED: wrong current password\n");
-  EXPECT_EQ(TokenFile(token_path_).Load()->access_token, "access-1");
+  EXPECT_EQ(FileTokenStore(token_path_).Load()->access_token, "access-1");
 }
 
 TEST_F(CliTest, PasswordResetRequestNeedsNoLogin) {

@@ -198,15 +198,57 @@ TEST_F(CommandLineTest, ExactTimeoutErrors) {
             "(see 'tollgate jwks --help')");
 }
 
+TEST_F(CommandLineTest, TlsOptionsComeFromFlagsOrEnvironmentAndNameTheirSource) {
+  absl::StatusOr<CommandLine> parsed = Parse({"sum", "1", "2"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_FALSE(parsed->options().tls.any_set());
+
+  env_["TOLLGATE_TLS_CA"] = "/env/ca.pem";
+  env_["TOLLGATE_TLS_KEY"] = "/env/key.pem";
+  parsed = Parse({"--tls-cert", "/flag/cert.pem", "sum", "1", "2"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  const tls::ClientTlsFiles& tls = parsed->options().tls;
+  EXPECT_EQ(tls.ca.path, "/env/ca.pem");
+  EXPECT_EQ(tls.ca.setting, "TOLLGATE_TLS_CA");
+  EXPECT_EQ(tls.certificate.path, "/flag/cert.pem");
+  EXPECT_EQ(tls.certificate.setting, "--tls-cert");
+  EXPECT_EQ(tls.private_key.path, "/env/key.pem");
+  EXPECT_EQ(tls.private_key.setting, "TOLLGATE_TLS_KEY");
+
+  env_.clear();
+  parsed = Parse({"jwks", "--tls-ca=/flag/ca.pem"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->options().tls.ca.path, "/flag/ca.pem");
+  EXPECT_EQ(parsed->options().tls.ca.setting, "--tls-ca");
+}
+
+TEST_F(CommandLineTest, ExactTlsUsageErrors) {
+  EXPECT_EQ(UsageError({"--tls-cert", "/c.pem", "jwks"}),
+            "jwks: --tls-cert and --tls-key: set both or neither (see 'tollgate jwks --help')");
+  env_["TOLLGATE_TLS_KEY"] = "/k.pem";
+  EXPECT_EQ(UsageError({"jwks"}),
+            "jwks: --tls-cert and TOLLGATE_TLS_KEY: set both or neither "
+            "(see 'tollgate jwks --help')");
+  EXPECT_EQ(UsageError({"jwks", "--tls-ca"}),
+            "jwks: option --tls-ca needs a value (see 'tollgate jwks --help')");
+}
+
 TEST_F(CommandLineTest, EveryCommandHasAHelpTextNamingItsRpc) {
   for (const CommandSpec& command : AllCommands()) {
     const std::string help = command.HelpText();
     EXPECT_EQ(help.rfind("Usage: tollgate " + std::string(command.name), 0), 0u) << help;
-    EXPECT_NE(help.find("/" + std::string(command.rpc) + "."), std::string::npos) << help;
+    if (command.rpc.empty()) {
+      EXPECT_NE(help.find("\nMakes no gRPC call.\n"), std::string::npos) << help;
+    } else {
+      EXPECT_NE(help.find("/" + std::string(command.rpc) + ".\n"), std::string::npos) << help;
+    }
   }
-  // 19 current names (one per RPC, users activate and deactivate both
-  // SetUserActive) and 10 older ones.
-  EXPECT_EQ(AllCommands().size(), 29u);
+  EXPECT_NE(FindCommand("health")->HelpText().find("\nCalls grpc.health.v1.Health/Check.\n"),
+            std::string::npos);
+  // 19 current names of RPCs (users activate and deactivate both
+  // SetUserActive), token inspect, token verify and health, and 10 older
+  // names.
+  EXPECT_EQ(AllCommands().size(), 32u);
 }
 
 TEST_F(CommandLineTest, TwoWordCommandsAreAGroupAndAVerb) {

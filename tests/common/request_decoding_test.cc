@@ -27,7 +27,7 @@
 
 #include "common/auth/access_policy.h"
 #include "common/auth/admission.h"
-#include "common/auth/auth_interceptor.h"
+#include "common/server/call_pipeline.h"
 #include "common/keys/key_source.h"
 #include "tests/common/auth/test_tokens.h"
 #include "tests/support/fake_clock.h"
@@ -153,7 +153,8 @@ class RequestDecodingTest : public ::testing::Test {
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(service_.get());
-    factory_ = &InstallAuthInterceptor(builder, *authenticator_);
+    factory_ = &InstallCallPipeline(
+        builder, CallPipelineOptions{authenticator_.get(), {}, {"tollgate.testing.DecodeTestService"}});
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
     ASSERT_NE(port, 0);
@@ -228,7 +229,7 @@ class RequestDecodingTest : public ::testing::Test {
   std::unique_ptr<KeySource> keys_;
   std::unique_ptr<BearerAuthenticator> authenticator_;
   std::unique_ptr<DecodeTestServiceImpl> service_;
-  const AuthInterceptorFactory* factory_ = nullptr;
+  const CallPipeline* factory_ = nullptr;
   std::unique_ptr<grpc::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
 };

@@ -1,7 +1,8 @@
 // The real binaries at start-up (issue 9 "Run it like a production
 // service"): a port already in use, an unreachable or wrong database, unix
 // listen addresses, --version. Each child's stderr is merged into its stdout
-// (through /bin/sh), so the tests read exactly what an operator sees.
+// (through /bin/sh), so the tests read exactly what an operator sees: JSON
+// log lines, and the plain lines of --version and a bad configuration.
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -16,8 +17,8 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/str_split.h"
-#include "grpc/health/v1/health.grpc.pb.h"
+#include "nlohmann/json.hpp"
+#include "tests/e2e/service_output.h"
 #include "tests/support/child_process.h"
 #include "tests/support/free_port.h"
 #include "tests/support/postgres_suite.h"
@@ -28,38 +29,19 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using SteadyClock = std::chrono::steady_clock;
-using testing::ChildProcess;
 
 constexpr char kAuthServiceBinary[] = TOLLGATE_AUTH_SERVICE_BIN;
 constexpr char kSumServiceBinary[] = TOLLGATE_SUM_SERVICE_BIN;
 constexpr char kCliBinary[] = TOLLGATE_CLI_BIN;
 constexpr char kSecret[] = "start-up-test-secret-0123456789abcdef";
 
-// `binary args...` with stderr merged into stdout.
-absl::StatusOr<std::unique_ptr<ChildProcess>> StartMerged(const std::string& binary,
-                                                          const std::vector<std::string>& args,
-                                                          const std::vector<std::string>& env) {
-  std::vector<std::string> sh_args = {"-c", "exec \"$0\" \"$@\" 2>&1", binary};
-  sh_args.insert(sh_args.end(), args.begin(), args.end());
-  return ChildProcess::Start("/bin/sh", sh_args, env);
-}
-
-// Waits up to `timeout` for the child to exit by itself; its exit code, or
-// -1 if it still runs.
-int WaitForExit(ChildProcess& child, seconds timeout) {
-  const auto start = SteadyClock::now();
-  while (child.Running() && SteadyClock::now() - start < timeout) {
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return child.ExitCode();
-}
-
-// The lines of `output`, without the empty last one.
-std::vector<std::string> Lines(const std::string& output) {
-  std::vector<std::string> lines = absl::StrSplit(output, '\n');
-  if (!lines.empty() && lines.back().empty()) lines.pop_back();
-  return lines;
-}
+using e2e::CheckHealth;
+using e2e::JsonLogLines;
+using e2e::Lines;
+using e2e::ParseLogLine;
+using e2e::StartMerged;
+using e2e::WaitForExit;
+using e2e::WaitForLogLine;
 
 std::vector<std::string> AuthEnv(const std::string& listen, const std::string& database_url) {
   return {"AUTH_LISTEN=" + listen,           "AUTH_DATABASE_URL=" + database_url,
@@ -71,36 +53,42 @@ std::vector<std::string> SumEnv(const std::string& listen) {
   return {"SUM_LISTEN=" + listen, std::string("JWT_SECRET_KEY=") + kSecret};
 }
 
-// Waits up to `timeout` for a line of the child's output that equals
-// `line`.
-bool WaitForLine(ChildProcess& child, const std::string& line, seconds timeout) {
-  const auto start = SteadyClock::now();
-  while (SteadyClock::now() - start < timeout) {
-    for (const std::string& seen : Lines(child.Output())) {
-      if (seen == line) return true;
-    }
-    if (!child.Running()) return false;
-    std::this_thread::sleep_for(milliseconds(20));
+// The log lines after "starting" and the "setting" lines: what start-up
+// did. Fails the test (and returns none) when a line is not a JSON object.
+std::vector<nlohmann::json> EventsAfterSettings(const std::string& output) {
+  std::string bad_line;
+  std::vector<nlohmann::json> events;
+  const std::vector<nlohmann::json> lines = JsonLogLines(output, &bad_line);
+  EXPECT_TRUE(bad_line.empty()) << "not a JSON object: " << bad_line;
+  for (const nlohmann::json& line : lines) {
+    const std::string message = line.value("msg", "");
+    if (message != "starting" && message != "setting") events.push_back(line);
   }
-  return false;
+  return events;
 }
 
-// grpc.health.v1.Health/Check for `service` on `target`; the ServingStatus,
-// or -1 with the failure in `error`.
-int CheckHealth(const std::string& target, const std::string& service, std::string* error) {
-  auto stub = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + seconds(10));
-  grpc::health::v1::HealthCheckRequest request;
-  request.set_service(service);
-  grpc::health::v1::HealthCheckResponse response;
-  const grpc::Status status = stub->Check(&context, request, &response);
-  if (!status.ok()) {
-    *error = std::to_string(status.error_code()) + " " + status.error_message();
-    return -1;
-  }
-  return static_cast<int>(response.status());
+// `line` is the error "cannot start" of `service` with exactly `reason`.
+void ExpectCannotStart(const nlohmann::json& line, const std::string& service,
+                       const std::string& reason) {
+  EXPECT_EQ(line.value("level", ""), "error") << line;
+  EXPECT_EQ(line.value("service", ""), service) << line;
+  EXPECT_EQ(line.value("msg", ""), "cannot start") << line;
+  EXPECT_EQ(line.value("reason", ""), reason) << line;
+}
+
+// The only event of a start-up that failed is "cannot start" with `reason`.
+void ExpectOnlyCannotStart(const std::string& output, const std::string& reason) {
+  const std::vector<nlohmann::json> events = EventsAfterSettings(output);
+  ASSERT_EQ(events.size(), 1u) << output;
+  ExpectCannotStart(events[0], "auth", reason);
+}
+
+// A "listening" line for gRPC at `address`.
+std::function<bool(const nlohmann::json&)> ListeningOn(const std::string& address) {
+  return [address](const nlohmann::json& line) {
+    return line.value("msg", "") == "listening" && line.value("protocol", "") == "grpc" &&
+           line.value("address", "") == address;
+  };
 }
 
 // One request on a ServerReflectionInfo stream of `method` (a full path),
@@ -222,12 +210,12 @@ class AuthServiceStartUp : public testing::PostgresSuite {
 // --- A port already in use ---------------------------------------------------
 
 // Starts `binary` on 127.0.0.1:0, then a second one on the port the first
-// bound: the second exits 1 with exactly "<name>: cannot start: cannot
-// listen on ADDRESS: address in use" as its last line, and the first keeps
+// bound: the second exits 1 with "cannot start", reason exactly "cannot
+// listen on ADDRESS: address in use", as its last line, and the first keeps
 // serving until it is stopped (exit 0). `env_for` gives the environment for
 // a listen address.
 void ExpectASecondProcessOnThePortIsRefused(
-    const std::string& binary, const std::string& name,
+    const std::string& binary, const std::string& service,
     const std::function<std::vector<std::string>(const std::string& address)>& env_for,
     seconds wait) {
   auto first = StartMerged(binary, {}, env_for("127.0.0.1:0"));
@@ -241,8 +229,8 @@ void ExpectASecondProcessOnThePortIsRefused(
   ASSERT_EQ(WaitForExit(**second, wait), 1) << (*second)->Output();
   const std::vector<std::string> lines = Lines((*second)->Output());
   ASSERT_FALSE(lines.empty());
-  EXPECT_EQ(lines.back(), name + ": cannot start: cannot listen on " + address + ": address in use")
-      << (*second)->Output();
+  ExpectCannotStart(ParseLogLine(lines.back()), service,
+                    "cannot listen on " + address + ": address in use");
   EXPECT_TRUE((*first)->Running());
   EXPECT_TRUE((*first)->Terminate().ok());
   EXPECT_EQ((*first)->ExitCode(), 0);
@@ -250,15 +238,16 @@ void ExpectASecondProcessOnThePortIsRefused(
 
 TEST_F(AuthServiceStartUp, SecondProcessOnAPortInUseExits1NamingTheAddress) {
   ExpectASecondProcessOnThePortIsRefused(
-      kAuthServiceBinary, "auth_service",
+      kAuthServiceBinary, "auth",
       [this](const std::string& address) { return AuthEnv(address, cluster_->url()); },
       seconds(60));
 }
 
 // --- The database at start-up ------------------------------------------------
 
-// Nothing listens on the port: retried quietly for AUTH_DATABASE_WAIT, then
-// one line with the count and libpq's cause, without the password.
+// Nothing listens on the port: retried quietly for AUTH_DATABASE_WAIT (one
+// "waiting" line), then "cannot start" with the count and libpq's cause,
+// without the password.
 TEST_F(AuthServiceStartUp, UnreachableDatabaseIsRetriedQuietlyThenEndsWithTheCause) {
   auto free_port = testing::PickFreePort();
   ASSERT_TRUE(free_port.ok()) << free_port.status();
@@ -276,15 +265,20 @@ TEST_F(AuthServiceStartUp, UnreachableDatabaseIsRetriedQuietlyThenEndsWithTheCau
 
   const std::string cause = "connection to server at \"127.0.0.1\", port " + port +
                             " failed: Connection refused";
-  const std::vector<std::string> lines = Lines((*child)->Output());
-  ASSERT_EQ(lines.size(), 2u) << (*child)->Output();
-  EXPECT_EQ(lines[0], "auth: waiting up to 2 s for the database: " + cause);
-  const std::string prefix = "auth_service: cannot start: database migrations: database "
-                             "unreachable after ";
-  ASSERT_EQ(lines[1].rfind(prefix, 0), 0u) << lines[1];
-  const std::string rest = lines[1].substr(prefix.size());
+  const std::vector<nlohmann::json> events = EventsAfterSettings((*child)->Output());
+  ASSERT_EQ(events.size(), 2u) << (*child)->Output();
+  EXPECT_EQ(events[0].value("level", ""), "warn");
+  EXPECT_EQ(events[0].value("msg", ""), "waiting for the database");
+  EXPECT_EQ(events[0].value("wait_s", 0), 2);
+  EXPECT_EQ(events[0].value("reason", ""), cause);
+  EXPECT_EQ(events[1].value("level", ""), "error");
+  EXPECT_EQ(events[1].value("msg", ""), "cannot start");
+  const std::string reason = events[1].value("reason", "");
+  const std::string prefix = "database migrations: database unreachable after ";
+  ASSERT_EQ(reason.rfind(prefix, 0), 0u) << reason;
+  const std::string rest = reason.substr(prefix.size());
   const size_t space = rest.find(' ');
-  ASSERT_NE(space, std::string::npos) << lines[1];
+  ASSERT_NE(space, std::string::npos) << reason;
   const int attempts = std::stoi(rest.substr(0, space));
   EXPECT_GE(attempts, 2);
   EXPECT_LE(attempts, 9);  // one every 250 ms
@@ -303,10 +297,10 @@ TEST_F(AuthServiceStartUp, ZeroDatabaseWaitTriesOnce) {
   auto child = StartMerged(kAuthServiceBinary, {}, env);
   ASSERT_TRUE(child.ok()) << child.status();
   ASSERT_EQ(WaitForExit(**child, seconds(20)), 1) << (*child)->Output();
-  EXPECT_EQ((*child)->Output(),
-            "auth_service: cannot start: database migrations: database unreachable after 1 "
-            "attempt in 0 s: connection to server at \"127.0.0.1\", port " + port +
-                " failed: Connection refused\n");
+  ExpectOnlyCannotStart((*child)->Output(),
+                        "database migrations: database unreachable after 1 attempt in 0 s: "
+                        "connection to server at \"127.0.0.1\", port " +
+                            port + " failed: Connection refused");
 }
 
 // A database that does not exist cannot appear by waiting: it fails at once
@@ -318,11 +312,11 @@ TEST_F(AuthServiceStartUp, NonexistentDatabaseFailsAtOnceWithTheCause) {
   ASSERT_TRUE(child.ok()) << child.status();
   ASSERT_EQ(WaitForExit(**child, seconds(20)), 1) << (*child)->Output();
   EXPECT_LT(SteadyClock::now() - started, seconds(5));
-  EXPECT_EQ((*child)->Output(),
-            "auth_service: cannot start: database migrations: database connection failed: "
-            "connection to server at \"127.0.0.1\", port " +
-                std::to_string(cluster_->port()) +
-                " failed: FATAL:  database \"no_such_database\" does not exist\n");
+  ExpectOnlyCannotStart((*child)->Output(),
+                        "database migrations: database connection failed: "
+                        "connection to server at \"127.0.0.1\", port " +
+                            std::to_string(cluster_->port()) +
+                            " failed: FATAL:  database \"no_such_database\" does not exist");
 }
 
 TEST_F(AuthServiceStartUp, MalformedUrlFailsAtOnceWithTheCause) {
@@ -332,9 +326,9 @@ TEST_F(AuthServiceStartUp, MalformedUrlFailsAtOnceWithTheCause) {
   ASSERT_TRUE(child.ok()) << child.status();
   ASSERT_EQ(WaitForExit(**child, seconds(20)), 1) << (*child)->Output();
   EXPECT_LT(SteadyClock::now() - started, seconds(5));
-  EXPECT_EQ((*child)->Output(),
-            "auth_service: cannot start: database migrations: database connection failed: "
-            "invalid integer value \"notaport\" for connection option \"port\"\n");
+  ExpectOnlyCannotStart((*child)->Output(),
+                        "database migrations: database connection failed: "
+                        "invalid integer value \"notaport\" for connection option \"port\"");
 }
 
 // libpq quotes the whole URI in some parse errors: the password is masked.
@@ -343,10 +337,11 @@ TEST_F(AuthServiceStartUp, MalformedUrlErrorNeverShowsThePassword) {
                            AuthEnv("127.0.0.1:0", "postgresql://postgres:s3cr%65tpw@[::1/x"));
   ASSERT_TRUE(child.ok()) << child.status();
   ASSERT_EQ(WaitForExit(**child, seconds(20)), 1) << (*child)->Output();
-  EXPECT_EQ((*child)->Output(),
-            "auth_service: cannot start: database migrations: database connection failed: "
-            "end of string reached when looking for matching \"]\" in IPv6 host address in "
-            "URI: \"postgresql://postgres:***@[::1/x?connect_timeout=5\"\n");
+  ExpectOnlyCannotStart((*child)->Output(),
+                        "database migrations: database connection failed: "
+                        "end of string reached when looking for matching \"]\" in IPv6 host "
+                        "address in URI: \"postgresql://postgres:***@[::1/x?connect_timeout=5\"");
+  EXPECT_EQ((*child)->Output().find("s3cr"), std::string::npos) << (*child)->Output();
 }
 
 // A database that comes up within the wait is used.
@@ -359,9 +354,12 @@ TEST_F(AuthServiceStartUp, DatabaseThatComesUpWithinTheWaitIsUsed) {
   ASSERT_TRUE(started_again.ok()) << started_again;
   auto port = (*child)->WaitForPort(seconds(30));
   ASSERT_TRUE(port.ok()) << port.status();
-  const std::string output = (*child)->Output();
-  EXPECT_EQ(output.rfind("auth: waiting up to 30 s for the database: ", 0), 0u) << output;
-  EXPECT_NE(output.find("\nauth: database reachable after "), std::string::npos) << output;
+  const std::vector<nlohmann::json> events = EventsAfterSettings((*child)->Output());
+  ASSERT_GE(events.size(), 2u) << (*child)->Output();
+  EXPECT_EQ(events[0].value("msg", ""), "waiting for the database");
+  EXPECT_EQ(events[0].value("wait_s", 0), 30);
+  EXPECT_EQ(events[1].value("msg", ""), "database reachable");
+  EXPECT_GE(events[1].value("attempts", 0), 2);
   EXPECT_TRUE((*child)->Terminate().ok());
   EXPECT_EQ((*child)->ExitCode(), 0);
 }
@@ -374,9 +372,8 @@ TEST_F(AuthServiceStartUp, UnixAddressIsNamedWhenListening) {
   const std::string address = "unix:" + dir.path() + "/grpc.sock";
   auto child = StartMerged(kAuthServiceBinary, {}, AuthEnv(address, cluster_->url()));
   ASSERT_TRUE(child.ok()) << child.status();
-  ASSERT_TRUE(WaitForLine(**child, "auth_service: listening on " + address, seconds(60)))
-      << (*child)->Output();
-  EXPECT_EQ((*child)->Output().find("listening on port"), std::string::npos);
+  ASSERT_TRUE(WaitForLogLine(**child, ListeningOn(address), seconds(60))) << (*child)->Output();
+  EXPECT_EQ((*child)->Output().find("\"port\":"), std::string::npos);
   std::string error;
   EXPECT_EQ(CheckHealth(address, "", &error), 1) << error;  // SERVING
   EXPECT_TRUE((*child)->Terminate().ok());
@@ -389,23 +386,27 @@ TEST(SumServiceStartUp, UnixAddressIsNamedWhenListening) {
   const std::string address = "unix:" + dir.path() + "/grpc.sock";
   auto child = StartMerged(kSumServiceBinary, {}, SumEnv(address));
   ASSERT_TRUE(child.ok()) << child.status();
-  ASSERT_TRUE(WaitForLine(**child, "sum_service: listening on " + address, seconds(30)))
-      << (*child)->Output();
-  EXPECT_EQ((*child)->Output().find("listening on port"), std::string::npos);
+  ASSERT_TRUE(WaitForLogLine(**child, ListeningOn(address), seconds(30))) << (*child)->Output();
+  EXPECT_EQ((*child)->Output().find("\"port\":"), std::string::npos);
   std::string error;
   EXPECT_EQ(CheckHealth(address, "", &error), 1) << error;  // SERVING
   EXPECT_TRUE((*child)->Terminate().ok());
   EXPECT_EQ((*child)->ExitCode(), 0);
 }
 
-// TCP keeps the form scripts parse.
-TEST(SumServiceStartUp, TcpAddressPrintsListeningOnPort) {
+// TCP: the address with the port actually bound, and the port on its own.
+TEST(SumServiceStartUp, TcpAddressIsLoggedWithTheBoundPort) {
   auto child = StartMerged(kSumServiceBinary, {}, SumEnv("127.0.0.1:0"));
   ASSERT_TRUE(child.ok()) << child.status();
   auto port = (*child)->WaitForPort(seconds(30));
   ASSERT_TRUE(port.ok()) << port.status();
-  EXPECT_TRUE(WaitForLine(**child, "sum_service: listening on port " + std::to_string(*port),
-                          seconds(1)))
+  const std::string address = "127.0.0.1:" + std::to_string(*port);
+  EXPECT_TRUE(WaitForLogLine(
+      **child,
+      [&](const nlohmann::json& line) {
+        return ListeningOn(address)(line) && line.value("port", 0) == *port;
+      },
+      seconds(1)))
       << (*child)->Output();
   EXPECT_TRUE((*child)->Terminate().ok());
   EXPECT_EQ((*child)->ExitCode(), 0);
@@ -422,6 +423,7 @@ TEST_F(AuthServiceStartUp, HealthAnswersForTheServiceNameAndReflectionDescribesH
   std::string error;
   EXPECT_EQ(CheckHealth(target, "", &error), 1) << error;
   EXPECT_EQ(CheckHealth(target, "tollgate.auth.v1.AuthService", &error), 1) << error;
+  EXPECT_EQ(CheckHealth(target, "liveness", &error), 1) << error;
   EXPECT_EQ(CheckHealth(target, "tollgate.sum.v1.SumService", &error), -1);
   EXPECT_EQ(error, "5 service name unknown");  // NOT_FOUND
   ExpectReflectionDescribesHealth(target);
@@ -444,6 +446,7 @@ TEST(SumServiceStartUp, HealthAnswersForTheServiceNameAndReflectionDescribesHeal
   std::string error;
   EXPECT_EQ(CheckHealth(target, "", &error), 1) << error;
   EXPECT_EQ(CheckHealth(target, "tollgate.sum.v1.SumService", &error), 1) << error;
+  EXPECT_EQ(CheckHealth(target, "liveness", &error), 1) << error;
   EXPECT_EQ(CheckHealth(target, "tollgate.auth.v1.AuthService", &error), -1);
   EXPECT_EQ(error, "5 service name unknown");  // NOT_FOUND
   ExpectReflectionDescribesHealth(target);
@@ -451,9 +454,10 @@ TEST(SumServiceStartUp, HealthAnswersForTheServiceNameAndReflectionDescribesHeal
   EXPECT_EQ((*child)->ExitCode(), 0);
 }
 
-// With the keys from AuthService that is not there yet, every name says
-// NOT_SERVING.
-TEST(SumServiceStartUp, EveryServiceNameIsNotServingUntilTheKeysArrive) {
+// With the keys from AuthService that is not there yet, every service name
+// says NOT_SERVING; "liveness" says SERVING (the process is fine: a
+// liveness probe must not restart it for waiting).
+TEST(SumServiceStartUp, EveryServiceNameIsNotServingUntilTheKeysArriveButLivenessIs) {
   auto free_port = testing::PickFreePort();
   ASSERT_TRUE(free_port.ok()) << free_port.status();
   auto child = StartMerged(
@@ -466,12 +470,13 @@ TEST(SumServiceStartUp, EveryServiceNameIsNotServingUntilTheKeysArrive) {
   std::string error;
   EXPECT_EQ(CheckHealth(target, "", &error), 2) << error;
   EXPECT_EQ(CheckHealth(target, "tollgate.sum.v1.SumService", &error), 2) << error;
+  EXPECT_EQ(CheckHealth(target, "liveness", &error), 1) << error;
   EXPECT_TRUE((*child)->Terminate().ok());
   EXPECT_EQ((*child)->ExitCode(), 0);
 }
 
 TEST(SumServiceStartUp, SecondProcessOnAPortInUseExits1NamingTheAddress) {
-  ExpectASecondProcessOnThePortIsRefused(kSumServiceBinary, "sum_service", SumEnv, seconds(30));
+  ExpectASecondProcessOnThePortIsRefused(kSumServiceBinary, "sum", SumEnv, seconds(30));
 }
 
 // SUM_REUSEPORT=1 on both: the operator asked to share the port.

@@ -25,7 +25,9 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "sum_service/sum_config.h"
 #include "sum_service/sum_server.h"
+#include "tests/sum_service/local_sum_config.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/prometheus_text.h"
 #include "tests/support/test_keys.h"
 #include "tollgate/sum/v1/sum.grpc.pb.h"
 
@@ -33,6 +35,8 @@ namespace tollgate::sum {
 namespace {
 
 using testing::FakeClock;
+using testing::PrometheusText;
+using testing::ScrapeMetrics;
 
 constexpr char kSecret[] = "sum-server-test-secret-0123456789abcdef";
 constexpr char kMissingMessage[] =
@@ -70,15 +74,7 @@ class ReceivedMessageCounter final : public grpc::experimental::ClientIntercepto
 class SumServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::vector<std::string> args = {"sum_service", "--listen=127.0.0.1:0",
-                                     "--http-listen=127.0.0.1:0"};
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    auto config = SumConfig::FromFlagsAndEnv(
-        static_cast<int>(argv.size()), argv.data(), [](const std::string& name) -> std::optional<std::string> {
-          if (name == "JWT_SECRET_KEY") return std::string(kSecret);
-          return std::nullopt;
-        });
+    auto config = LocalSumConfig({}, {{"JWT_SECRET_KEY", kSecret}});
     ASSERT_TRUE(config.ok()) << config.status();
     auto server = SumServer::Start(*config, clock_);
     ASSERT_TRUE(server.ok()) << server.status();
@@ -268,11 +264,9 @@ TEST_F(SumServerTest, HttpPortServesHealthReadinessAndMetrics) {
   auto readyz = http.Get("/readyz");  // the HS256 key is held from the start
   ASSERT_TRUE(readyz);
   EXPECT_EQ(readyz->status, 200);
-  auto metrics = http.Get("/metrics");
-  ASSERT_TRUE(metrics);
-  EXPECT_EQ(metrics->status, 200);
-  EXPECT_NE(metrics->body.find("\nprocess_resident_memory_bytes "), std::string::npos)
-      << metrics->body;
+  absl::StatusOr<PrometheusText> metrics = ScrapeMetrics(server_->http_port());
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_TRUE(metrics->Value("process_resident_memory_bytes").has_value());
   EXPECT_EQ(http.Get("/.well-known/jwks.json")->status, 404);  // AuthService's, not ours
   server_->Shutdown();
   // Stopping: the HTTP port goes with the gRPC server.

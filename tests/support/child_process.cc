@@ -12,26 +12,57 @@
 #include <cstring>
 #include <string_view>
 
+#include "nlohmann/json.hpp"
+
 namespace tollgate::testing {
 namespace {
 
+// A plain tool's line (the SMTP sink): "listening on port N".
 constexpr std::string_view kPortMarker = "listening on port ";
+// A service's text log line: "... INFO sum: listening protocol=grpc address=... port=N".
+constexpr std::string_view kTextLogMarker = ": listening protocol=grpc ";
+constexpr std::string_view kTextLogPort = " port=";
 
-// The port from the first complete line that contains the marker, or 0.
+// The decimal number at `text[at]`, or 0 unless it is a port.
+int PortAt(std::string_view text, size_t at) {
+  int port = 0;
+  for (size_t i = at; i < text.size() && text[i] >= '0' && text[i] <= '9' && port <= 65535; ++i) {
+    port = port * 10 + (text[i] - '0');
+  }
+  return port <= 65535 ? port : 0;
+}
+
+// The gRPC port a line announces, or 0.
+int PortOfLine(std::string_view line) {
+  if (!line.empty() && line.front() == '{') {
+    // A service's JSON log line: {"msg":"listening","protocol":"grpc","port":N,...}.
+    const nlohmann::json parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_object() && parsed.value("msg", "") == "listening" &&
+        parsed.value("protocol", "") == "grpc" && parsed.contains("port") &&
+        parsed["port"].is_number_integer()) {
+      const int64_t port = parsed["port"].get<int64_t>();
+      return port > 0 && port <= 65535 ? static_cast<int>(port) : 0;
+    }
+    return 0;
+  }
+  if (const size_t at = line.find(kTextLogMarker); at != std::string_view::npos) {
+    const size_t port = line.find(kTextLogPort, at);
+    return port == std::string_view::npos ? 0 : PortAt(line, port + kTextLogPort.size());
+  }
+  if (const size_t at = line.find(kPortMarker); at != std::string_view::npos) {
+    return PortAt(line, at + kPortMarker.size());
+  }
+  return 0;
+}
+
+// The port from the first complete line that announces one, or 0.
 int FindPort(const std::string& output) {
   size_t line_start = 0;
   while (line_start < output.size()) {
     const size_t line_end = output.find('\n', line_start);
     if (line_end == std::string::npos) break;  // a line still being written
     const std::string_view line(output.data() + line_start, line_end - line_start);
-    if (const size_t at = line.find(kPortMarker); at != std::string_view::npos) {
-      int port = 0;
-      size_t i = at + kPortMarker.size();
-      for (; i < line.size() && line[i] >= '0' && line[i] <= '9' && port <= 65535; ++i) {
-        port = port * 10 + (line[i] - '0');
-      }
-      if (port > 0 && port <= 65535) return port;
-    }
+    if (const int port = PortOfLine(line); port > 0) return port;
     line_start = line_end + 1;
   }
   return 0;

@@ -20,10 +20,10 @@ namespace tollgate::testing {
 //
 // The child gets exactly the environment it is given (plus the test's own
 // PATH when `environment` sets none), so a developer's AUTH_* variables never
-// leak into a test. Its stdout is read by a background thread into a buffer
-// (so a chatty child never blocks on a full pipe); its stderr is the test's
-// stderr, so its log lines show up next to the test's failure. stdin is
-// /dev/null.
+// leak into a test. Its stdout, where the services log, is read by a
+// background thread into a buffer (so a chatty child never blocks on a full
+// pipe) and is part of every failure this class reports; its stderr is the
+// test's stderr. stdin is /dev/null.
 //
 // The child is sent SIGKILL if the thread that started it exits (Linux
 // PR_SET_PDEATHSIG), so a crashed test leaves no service behind: start
@@ -42,10 +42,12 @@ class ChildProcess final {
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
 
-  // Waits until the child prints a line containing `listening on port N`
-  // and returns N. DEADLINE_EXCEEDED after `timeout`, FAILED_PRECONDITION if
-  // the child exits or closes stdout first; both messages carry the exit
-  // status (if any) and everything the child printed on stdout.
+  // Waits until the child announces its gRPC port and returns it: a
+  // service's "listening" log line with protocol grpc (JSON or text), or a
+  // plain tool's line containing `listening on port N`. DEADLINE_EXCEEDED
+  // after `timeout`, FAILED_PRECONDITION if the child exits or closes stdout
+  // first; both messages carry the exit status (if any) and everything the
+  // child printed on stdout.
   [[nodiscard]] absl::StatusOr<int> WaitForPort(std::chrono::seconds timeout);
 
   // SIGTERM, then waits up to `timeout` for the child to exit. If it does

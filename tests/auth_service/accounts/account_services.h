@@ -20,9 +20,11 @@
 #include "auth_service/accounts/session_service.h"
 #include "auth_service/accounts/token_pair_issuer.h"
 #include "auth_service/password/password_hasher.h"
+#include "common/metrics/service_metrics.h"
 #include "common/token/access_token_issuer.h"
 #include "common/token/access_token_verifier.h"
 #include "common/token/jwk_set.h"
+#include "prometheus/registry.h"
 #include "tests/auth_service/accounts/fake_stores.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/smtp_sink.h"
@@ -46,7 +48,7 @@ class AccountServices {
         page_tokens_(std::string(32, 'p')),
         sessions_(auth::SessionService::Dependencies{&stores_.users, &stores_.sessions,
                                                      &stores_.login_failures, &hasher_, &pairs_,
-                                                     &clock_, published_keys_}),
+                                                     &clock_, published_keys_, &metrics_}),
         profiles_(auth::ProfileService::Dependencies{&stores_.users, &hasher_, &pairs_, &random_,
                                                      &clock_, kVerifyTtlSeconds, "",
                                                      stores_.MailQueuedHook()}),
@@ -100,8 +102,11 @@ class AccountServices {
   auth::ProfileService& profiles() { return profiles_; }
   auth::RecoveryService& recovery() { return recovery_; }
   auth::AdminService& admin() { return admin_; }
+  const AuthServiceMetrics& metrics() const { return metrics_; }
 
  private:
+  prometheus::Registry registry_;
+  AuthServiceMetrics metrics_{registry_};  // what the services count
   FakeStores stores_;
   FakeClock clock_;
   SeededRandomSource random_;

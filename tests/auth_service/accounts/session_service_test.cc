@@ -131,6 +131,31 @@ TEST_F(SessionServiceTest, LoginAnswersUnknownEmailAndWrongPasswordTheSame) {
   EXPECT_TRUE(HasStatus(malformed_email, absl::StatusCode::kUnauthenticated, kBadCredentials));
 }
 
+TEST_F(SessionServiceTest, CountsEveryRefusedCredentialAsALoginFailure) {
+  env_.AddUser("ada@example.com");
+  env_.AddUser("grace@example.com", {"user"}, /*active=*/false);
+  const auto failures = [this] { return env_.metrics().login_failures_total.Value(); };
+  (void)Login("ada@example.com", "not the password");
+  EXPECT_EQ(failures(), 1);
+  (void)Login("nobody@example.com", kTestPassword);
+  EXPECT_EQ(failures(), 2);
+  (void)Login("not an email", kTestPassword);
+  EXPECT_EQ(failures(), 3);
+  // Not failures of the credentials: a success, a deactivated account.
+  ASSERT_TRUE(Login("ada@example.com", kTestPassword).ok());
+  ASSERT_EQ(Login("grace@example.com", kTestPassword).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(failures(), 3);
+}
+
+TEST_F(SessionServiceTest, AThrottledLoginIsNotCountedAsAFailure) {
+  for (int i = 0; i < kFreeFailedLogins; ++i) (void)Login("nobody@example.com", "wrong password");
+  ASSERT_EQ(env_.metrics().login_failures_total.Value(), kFreeFailedLogins);
+  ASSERT_EQ(Login("nobody@example.com", "wrong password").status().code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(env_.metrics().login_failures_total.Value(), kFreeFailedLogins);
+}
+
 TEST_F(SessionServiceTest, LoginRefusesDeactivatedAccount) {
   env_.AddUser("ada@example.com", {"user"}, /*active=*/false);
   EXPECT_TRUE(HasStatus(Login("ada@example.com", kTestPassword).status(),

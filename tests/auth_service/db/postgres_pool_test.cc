@@ -22,6 +22,8 @@
 #include <pqxx/transaction>
 
 #include "absl/cleanup/cleanup.h"
+#include "common/metrics/service_metrics.h"
+#include "prometheus/registry.h"
 #include "tests/support/postgres_suite.h"
 
 namespace tollgate::auth {
@@ -32,6 +34,38 @@ using Clock = std::chrono::steady_clock;
 
 // A prepared statement every pool in these tests carries.
 constexpr char kAdd[] = "add";
+
+// Takes one of `pool`'s connections on another thread and holds it until
+// Release(), so that the test can see what a pool with none free does.
+class HeldConnection final {
+ public:
+  explicit HeldConnection(PostgresPool& pool)
+      : holder_(std::async(std::launch::async, [this, &pool] {
+          return pool.Run<int>([this](pqxx::connection&) -> absl::StatusOr<int> {
+            holding_.set_value();
+            release_.get_future().wait();
+            return 1;
+          });
+        })) {
+    holding_.get_future().wait();
+  }
+  ~HeldConnection() {
+    if (!released_) (void)Release();
+  }
+
+  // Gives the connection back; the status of the Run that held it.
+  absl::Status Release() {
+    released_ = true;
+    release_.set_value();
+    return holder_.get().status();
+  }
+
+ private:
+  std::promise<void> holding_;
+  std::promise<void> release_;
+  bool released_ = false;
+  std::future<absl::StatusOr<int>> holder_;  // last: its thread uses the promises
+};
 
 class PostgresPoolTest : public ::tollgate::testing::PostgresSuite {
  protected:
@@ -212,25 +246,47 @@ TEST_F(PostgresPoolTest, AcquireTimeoutIsResourceExhausted) {
   PostgresPool::Options options = Options(cluster_->url(), 1);
   options.acquire_timeout = std::chrono::milliseconds(100);
   PostgresPool pool(std::move(options));
-  std::promise<void> holding;
-  std::promise<void> release;
-  std::future<absl::StatusOr<int>> holder = std::async(std::launch::async, [&] {
-    return pool.Run<int>([&](pqxx::connection&) -> absl::StatusOr<int> {
-      holding.set_value();
-      release.get_future().wait();
-      return 1;
-    });
-  });
-  holding.get_future().wait();
+  HeldConnection held(pool);
 
   const absl::StatusOr<int> shed = Add(pool, 1, 1);
   const absl::Status ping = pool.Ping();
-  release.set_value();
+  EXPECT_TRUE(held.Release().ok());
 
   EXPECT_EQ(shed.status(), absl::ResourceExhaustedError("database pool exhausted"));
   EXPECT_EQ(ping.code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_TRUE(holder.get().ok());
   EXPECT_TRUE(Add(pool, 1, 1).ok());  // the connection came back
+}
+
+TEST_F(PostgresPoolTest, CountsCallsThatFoundNoFreeConnectionButNotPings) {
+  prometheus::Registry registry;
+  AuthServiceMetrics metrics(registry);
+  PostgresPool::Options options = Options(cluster_->url(), 1);
+  options.acquire_timeout = std::chrono::milliseconds(300);
+  options.metrics = &metrics;
+  PostgresPool pool(std::move(options));
+  EXPECT_EQ(pool.in_use(), 0);
+  ASSERT_TRUE(Add(pool, 1, 1).ok());  // a free connection: no wait
+  EXPECT_EQ(metrics.db_pool_waits_total.Value(), 0);
+
+  HeldConnection held(pool);
+  EXPECT_EQ(pool.in_use(), 1);
+  // Shed after waiting: still a wait. Ping waits too, but is not a call.
+  EXPECT_EQ(Add(pool, 1, 1).status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(Add(pool, 1, 1).status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(pool.Ping().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(metrics.db_pool_waits_total.Value(), 2);
+
+  // A wait that ends with the connection: counted once.
+  std::future<absl::StatusOr<int>> waiter =
+      std::async(std::launch::async, [&] { return Add(pool, 2, 3); });
+  const Clock::time_point deadline = Clock::now() + std::chrono::seconds(5);
+  while (metrics.db_pool_waits_total.Value() < 3 && Clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  EXPECT_TRUE(held.Release().ok());
+  EXPECT_EQ(*waiter.get(), 5);
+  EXPECT_EQ(metrics.db_pool_waits_total.Value(), 3);
+  EXPECT_EQ(pool.in_use(), 0);
 }
 
 TEST_F(PostgresPoolTest, ConnectionsAreSharedButNeverAtTheSameTime) {
@@ -427,6 +483,52 @@ TEST_F(PostgresPoolTest, DatabaseRestartIsUnavailableThenRecoversWithinTwoSecond
   for (std::thread& thread : threads) thread.join();
   EXPECT_EQ(failures.load(), 0);
   EXPECT_TRUE(pool.Ping().ok());
+}
+
+// The end of a graceful stop: Close() ends the idle session at once and the
+// one in use when its work returns (PostgreSQL sees both backends go), and
+// every later call is UNAVAILABLE without connecting.
+TEST_F(PostgresPoolTest, CloseEndsEverySessionAndRefusesLaterWork) {
+  PostgresPool pool(Options(cluster_->url(), 2));
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<int> busy_pid;
+  std::thread busy([&] {
+    const absl::StatusOr<int> done =
+        pool.Run<int>([&](pqxx::connection& connection) -> absl::StatusOr<int> {
+          busy_pid.set_value(connection.backendpid());
+          released.wait();
+          return 0;
+        });
+    EXPECT_TRUE(done.ok()) << done.status();
+  });
+  const int busy_backend = busy_pid.get_future().get();
+  const absl::StatusOr<int> idle_backend = BackendPid(pool);
+  ASSERT_TRUE(idle_backend.ok()) << idle_backend.status();
+  ASSERT_NE(*idle_backend, busy_backend);
+
+  pqxx::connection admin(cluster_->url());
+  const auto alive = [&](int pid) {
+    pqxx::nontransaction txn(admin);
+    return !txn.exec_params("SELECT 1 FROM pg_stat_activity WHERE pid = $1", pid).empty();
+  };
+  const auto wait_gone = [&](int pid) {
+    for (int i = 0; i < 500 && alive(pid); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return !alive(pid);
+  };
+
+  pool.Close();
+  EXPECT_TRUE(wait_gone(*idle_backend));
+  EXPECT_TRUE(alive(busy_backend)) << "a connection in use is closed only when its work returns";
+  release.set_value();
+  busy.join();
+  EXPECT_TRUE(wait_gone(busy_backend));
+
+  EXPECT_EQ(Add(pool, 1, 2).status(), absl::UnavailableError("database pool closed"));
+  EXPECT_EQ(pool.Ping(), absl::UnavailableError("database pool closed"));
+  pool.Close();  // idempotent
 }
 
 }  // namespace

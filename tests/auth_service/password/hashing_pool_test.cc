@@ -10,6 +10,9 @@
 #include <thread>
 #include <vector>
 
+#include "prometheus/counter.h"
+#include "prometheus/registry.h"
+
 namespace tollgate::auth {
 namespace {
 
@@ -67,6 +70,32 @@ TEST_F(HashingPoolTest, ShedsExactlyWhenAllWorkersAreBusyAndTheQueueIsFull) {
   }
   EXPECT_FALSE(shed_task_ran.load());
   EXPECT_EQ(ran.load(), static_cast<int>(kThreads + kCapacity));
+}
+
+TEST_F(HashingPoolTest, CountsEachShedSubmitInTheShedCounter) {
+  prometheus::Registry registry;
+  prometheus::Counter& shed_total =
+      prometheus::BuildCounter().Name("shed_total").Register(registry).Add({});
+  std::latch worker_busy(1);
+  std::latch release(1);
+  {
+    HashingPool pool({.threads = 1, .queue_capacity = 1, .shed_total = &shed_total});
+    ASSERT_TRUE(pool.Submit([&] {
+                      worker_busy.count_down();
+                      release.wait();
+                    })
+                    .ok());
+    worker_busy.wait();
+    ASSERT_TRUE(pool.Submit([] {}).ok());  // fills the queue
+    EXPECT_EQ(shed_total.Value(), 0);
+    EXPECT_EQ(pool.Submit([] {}).code(), absl::StatusCode::kResourceExhausted);
+    EXPECT_EQ(pool.Submit([] {}).code(), absl::StatusCode::kResourceExhausted);
+    EXPECT_EQ(pool.Submit(nullptr).code(), absl::StatusCode::kInvalidArgument);  // not a shed
+    EXPECT_EQ(shed_total.Value(), 2);
+    EXPECT_EQ(pool.rejected_total(), 2u);
+    release.count_down();
+  }
+  EXPECT_EQ(shed_total.Value(), 2);
 }
 
 TEST_F(HashingPoolTest, AcceptsABurstUpToThreadsPlusCapacityBeforeWorkersWake) {

@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
 #include <string>
+#include <string_view>
 
 namespace tollgate {
 namespace {
@@ -120,6 +123,49 @@ TEST(AccessDenialTest, ChallengesNeverNeedQuoting) {
       EXPECT_TRUE(c >= 0x20 && c <= 0x7e) << description;
     }
   }
+}
+
+// ---- DenialReasonName: the `reason` of metrics and logs ----
+
+TEST(AccessDenialTest, ReasonNamesAreStableSnakeCaseWords) {
+  EXPECT_EQ(DenialReasonName(Denial(Reason::kMissingAuthorization)), "missing_authorization");
+  EXPECT_EQ(DenialReasonName(Denial(Reason::kMalformedAuthorization)), "malformed_authorization");
+  EXPECT_EQ(DenialReasonName(Denial(Reason::kMissingRole)), "missing_role");
+  EXPECT_EQ(DenialReasonName(Denial(Reason::kMethodNotInPolicy)), "method_not_in_policy");
+  EXPECT_EQ(DenialReasonName(Reason::kInvalidToken), "invalid_token");
+}
+
+TEST(AccessDenialTest, AnInvalidTokenIsNamedByItsTokenError) {
+  const std::map<TokenError, std::string> expected = {
+      {TokenError::kTooLarge, "too_large"},
+      {TokenError::kMalformed, "malformed"},
+      {TokenError::kDuplicateMember, "duplicate_member"},
+      {TokenError::kUnsecuredAlgorithm, "unsecured_algorithm"},
+      {TokenError::kUnsupportedAlgorithm, "unsupported_algorithm"},
+      {TokenError::kAlgorithmMismatch, "algorithm_mismatch"},
+      {TokenError::kUnknownKid, "unknown_kid"},
+      {TokenError::kEmbeddedKey, "embedded_key"},
+      {TokenError::kUnknownCritical, "unknown_critical"},
+      {TokenError::kWrongType, "wrong_type"},
+      {TokenError::kBadSignature, "bad_signature"},
+      {TokenError::kWrongIssuer, "wrong_issuer"},
+      {TokenError::kWrongAudience, "wrong_audience"},
+      {TokenError::kMissingClaim, "missing_claim"},
+      {TokenError::kInvalidClaim, "invalid_claim"},
+      {TokenError::kInvalidTimeClaim, "invalid_time_claim"},
+      {TokenError::kExpired, "expired"},
+      {TokenError::kNotYetValid, "not_yet_valid"},
+  };
+  ASSERT_EQ(expected.size(), kTokenErrorCount);
+  std::set<std::string_view> names;
+  for (TokenError error : kAllTokenErrors) {
+    EXPECT_EQ(DenialReasonName(Denial(Reason::kInvalidToken, error)), expected.at(error));
+    EXPECT_EQ(TokenErrorName(error), expected.at(error));
+    names.insert(TokenErrorName(error));
+  }
+  // Distinct from each other and from the other reasons' names.
+  for (Reason reason : kAllDenialReasons) names.insert(DenialReasonName(reason));
+  EXPECT_EQ(names.size(), kTokenErrorCount + kDenialReasonCount);
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
 // The interceptor and the handler guard together, end to end (SPEC section
-// 6): a real grpc::Server on 127.0.0.1:0 with AuthInterceptorFactory serves
+// 6): a real grpc::Server on 127.0.0.1:0 with the CallPipeline serves
 // the test-only PolicyTestService through the callback API, and a real
 // client stub calls it. Each refusal is checked for its exact status, its
 // `www-authenticate` trailer, the absence of a response message (counted by
 // a client interceptor) and a handler that never got past its guard.
-#include "common/auth/auth_interceptor.h"
+#include "common/server/call_pipeline.h"
 
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
@@ -236,17 +236,17 @@ struct CallResult {
 
 // How the server installs the interceptor. Every test runs both ways.
 enum class InstallPath {
-  // InstallAuthInterceptor: AdmittingServerContext, and an admitted call is
+  // InstallCallPipeline: ServerCallContext, and an admitted call is
   // decided while its interceptors are created and gets none.
-  kInstallAuthInterceptor,
-  // Only the AuthInterceptorFactory, on gRPC's own contexts: every call gets
+  kInstallCallPipeline,
+  // Only the CallPipeline factory, on gRPC's own contexts: every call gets
   // an AuthInterceptor, and verdicts go through the registry (what a
   // sync-API server gets).
   kFactoryOnly,
 };
 
 std::string PathName(const ::testing::TestParamInfo<InstallPath>& info) {
-  return info.param == InstallPath::kInstallAuthInterceptor ? "InstallAuthInterceptor"
+  return info.param == InstallPath::kInstallCallPipeline ? "InstallCallPipeline"
                                                             : "FactoryOnly";
 }
 
@@ -289,10 +289,10 @@ class AuthInterceptorTest : public ::testing::TestWithParam<InstallPath> {
     builder.RegisterService(service_.get());
     factory_ = nullptr;
     if (interception == Interception::kInstalled) {
-      if (GetParam() == InstallPath::kInstallAuthInterceptor) {
-        factory_ = &InstallAuthInterceptor(builder, *authenticator_);
+      if (GetParam() == InstallPath::kInstallCallPipeline) {
+        factory_ = &InstallCallPipeline(builder, PipelineOptions());
       } else {
-        auto factory = std::make_unique<AuthInterceptorFactory>(*authenticator_);
+        auto factory = std::make_unique<CallPipeline>(PipelineOptions());
         factory_ = factory.get();
         std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
         factories.push_back(std::move(factory));
@@ -309,6 +309,12 @@ class AuthInterceptorTest : public ::testing::TestWithParam<InstallPath> {
         "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials(),
         grpc::ChannelArguments(), std::move(counters));
     stub_ = PolicyTestService::NewStub(channel_);
+  }
+
+  // The auth layer alone; the test service counts as reporting its
+  // statuses, so its admitted calls take the fast path.
+  CallPipelineOptions PipelineOptions() const {
+    return CallPipelineOptions{authenticator_.get(), {}, {"tollgate.testing.PolicyTestService"}};
   }
 
   DeferringKeySource& StartServerWithKeys(std::unique_ptr<DeferringKeySource> keys) {
@@ -404,7 +410,7 @@ class AuthInterceptorTest : public ::testing::TestWithParam<InstallPath> {
   std::unique_ptr<BearerAuthenticator> authenticator_;
   std::unique_ptr<PolicyTestServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
-  const AuthInterceptorFactory* factory_ = nullptr;  // owned by server_
+  const CallPipeline* factory_ = nullptr;  // owned by server_
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<PolicyTestService::Stub> stub_;
 };
@@ -504,7 +510,7 @@ TEST_P(AuthInterceptorTest, AdmittedCallsRunWithoutAnInterceptorOnAdmittingConte
   for (int i = 0; i < 3; ++i) ExpectAnswered(CallGuarded({BearerFor({"user"}, "user-42")}));
   ASSERT_NE(factory_, nullptr);
   EXPECT_EQ(factory_->interceptors_created(),
-            GetParam() == InstallPath::kInstallAuthInterceptor ? 1u : 4u);
+            GetParam() == InstallPath::kInstallCallPipeline ? 1u : 4u);
   EXPECT_EQ(service_->guarded_runs(), 3);
 }
 
@@ -737,7 +743,7 @@ TEST_P(AuthInterceptorTest, ConcurrentCallsEachSeeTheirOwnIdentity) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BothPaths, AuthInterceptorTest,
-                         ::testing::Values(InstallPath::kInstallAuthInterceptor,
+                         ::testing::Values(InstallPath::kInstallCallPipeline,
                                            InstallPath::kFactoryOnly),
                          PathName);
 

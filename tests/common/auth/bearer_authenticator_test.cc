@@ -11,9 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "common/metrics/service_metrics.h"
 #include "common/token/jws.h"
+#include "prometheus/registry.h"
+#include "prometheus/text_serializer.h"
 #include "tests/common/auth/test_tokens.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/prometheus_text.h"
 #include "tests/support/test_keys.h"
 #include "tollgate/sum/v1/sum.pb.h"
 #include "tollgate/testing/policy_test.pb.h"
@@ -87,14 +91,14 @@ class BearerAuthenticatorTest : public ::testing::Test {
     MakeAuthenticator(/*cache_capacity=*/1000);
   }
 
-  void MakeAuthenticator(size_t cache_capacity) {
+  void MakeAuthenticator(size_t cache_capacity, GuardMetrics* metrics = nullptr) {
     auto policy = AccessPolicy::FromServices(
         {"tollgate.sum.v1.SumService", "tollgate.testing.PolicyTestService"});
     ASSERT_TRUE(policy.ok()) << policy.status();
     authenticator_ = std::make_unique<BearerAuthenticator>(
         *std::move(policy),
         AccessTokenVerifier(AccessTokenVerifierOptions{"tollgate", "tollgate", kLeeway}), keys_,
-        clock_, BearerAuthenticator::Options{cache_capacity});
+        clock_, BearerAuthenticator::Options{cache_capacity, metrics});
   }
 
   AuthDecision Decide(std::string_view method, std::string_view authorization, int count = 1,
@@ -488,6 +492,114 @@ TEST_F(BearerAuthenticatorTest, WithoutCacheWithdrawnKeyTakesEffectAtOnce) {
   keys_.Set(*JwkSet::FromKeys({*other_key_}));
   ExpectRejected(Decide(kSum, Bearer(token), 1, true), grpc::StatusCode::UNAUTHENTICATED,
                  "invalid token: unknown key id");
+}
+
+// ---- Counting (Options::metrics) ----
+
+class BearerAuthenticatorCountingTest : public BearerAuthenticatorTest {
+ protected:
+  BearerAuthenticatorCountingTest() { MakeAuthenticator(/*cache_capacity=*/1000, &metrics_); }
+
+  // tollgate_auth_denied_total{reason} as a scrape shows it.
+  std::map<std::string, double> Denials() const {
+    auto text = tollgate::testing::PrometheusText::Parse(
+        prometheus::TextSerializer().Serialize(registry_.Collect()));
+    EXPECT_TRUE(text.ok()) << text.status();
+    std::map<std::string, double> denials;
+    if (!text.ok()) return denials;
+    for (const auto& sample : text->Samples("tollgate_auth_denied_total")) {
+      EXPECT_EQ(sample.labels.size(), 1u);
+      denials[sample.labels.at("reason")] = sample.value;
+    }
+    return denials;
+  }
+  double Hits() const { return metrics_.token_cache_hits_total.Value(); }
+  double Misses() const { return metrics_.token_cache_misses_total.Value(); }
+
+  prometheus::Registry registry_;
+  GuardMetrics metrics_{registry_};
+};
+
+// Every reason and every TokenError is a series from the start, so rate()
+// over any of them works before its first denial.
+TEST_F(BearerAuthenticatorCountingTest, EveryDenialSeriesIsScrapedFromZero) {
+  std::map<std::string, double> expected;
+  for (const char* reason : {"missing_authorization", "malformed_authorization", "missing_role",
+                             "method_not_in_policy"}) {
+    expected[reason] = 0;
+  }
+  for (TokenError error : kAllTokenErrors) expected[std::string(TokenErrorName(error))] = 0;
+  ASSERT_EQ(expected.size(), 4 + kTokenErrorCount);
+  EXPECT_EQ(Denials(), expected);
+  EXPECT_EQ(Hits(), 0);
+  EXPECT_EQ(Misses(), 0);
+}
+
+TEST_F(BearerAuthenticatorCountingTest, CountsEachRefusalOnceUnderItsReason) {
+  tollgate::testing::TokenMinter rotated(*other_key_);
+  const std::string user_token = minter_.Mint({"user"}, kNow);
+  ASSERT_EQ(DecideWithoutAuthorization(kSum).outcome, Outcome::kReject);
+  ASSERT_EQ(DecideWithoutAuthorization(kSum).outcome, Outcome::kReject);
+  ASSERT_EQ(Decide(kSum, "Basic dXNlcjpwYXNz").outcome, Outcome::kReject);
+  ASSERT_EQ(Decide(kSum, Bearer(minter_.Mint({"user"}, kNow - kTtl - kLeeway))).outcome,
+            Outcome::kReject);
+  ASSERT_EQ(Decide(kSum, Bearer(ForgedToken({"user"}))).outcome, Outcome::kReject);
+  ASSERT_EQ(Decide(kGetUsage, Bearer(user_token)).outcome, Outcome::kReject);
+  ASSERT_EQ(Decide(kUnannotated, Bearer(user_token)).outcome, Outcome::kReject);
+  // An unknown kid is counted when it is final, not when it asks for keys.
+  ASSERT_EQ(Decide(kSum, Bearer(rotated.Mint({"user"}, kNow))).outcome,
+            Outcome::kRetryWithNewKeys);
+  ASSERT_EQ(Decide(kSum, Bearer(rotated.Mint({"user"}, kNow)), 1, /*keys_refreshed=*/true).outcome,
+            Outcome::kReject);
+
+  std::map<std::string, double> denials = Denials();
+  EXPECT_EQ(denials["missing_authorization"], 2);
+  EXPECT_EQ(denials["malformed_authorization"], 1);
+  EXPECT_EQ(denials["expired"], 1);
+  EXPECT_EQ(denials["bad_signature"], 1);
+  EXPECT_EQ(denials["missing_role"], 1);
+  EXPECT_EQ(denials["method_not_in_policy"], 1);
+  EXPECT_EQ(denials["unknown_kid"], 1);
+  double total = 0;
+  for (const auto& [reason, count] : denials) total += count;
+  EXPECT_EQ(total, 8);
+}
+
+TEST_F(BearerAuthenticatorCountingTest, AdmittedCallsAreNotDenials) {
+  ASSERT_EQ(Decide(kSum, Bearer(minter_.Mint({"user"}, kNow))).outcome, Outcome::kAdmit);
+  ExpectAdmittedAnonymously(DecideWithoutAuthorization(kOpen));
+  ExpectAdmittedAnonymously(Decide(kOpen, "Basic dXNlcjpwYXNz"));
+  ExpectAdmittedAnonymously(Decide(kOpen, Bearer(ForgedToken({"user"}))));
+  for (const auto& [reason, count] : Denials()) EXPECT_EQ(count, 0) << reason;
+}
+
+TEST_F(BearerAuthenticatorCountingTest, CountsOneMissThenHitsForTheSameToken) {
+  const std::string token = minter_.Mint({"user"}, kNow);
+  ASSERT_EQ(Decide(kSum, Bearer(token)).outcome, Outcome::kAdmit);
+  EXPECT_EQ(Misses(), 1);
+  EXPECT_EQ(Hits(), 0);
+  ASSERT_EQ(Decide(kSum, Bearer(token)).outcome, Outcome::kAdmit);
+  ASSERT_EQ(Decide(kGetUsage, Bearer(token)).outcome, Outcome::kReject);  // a hit, then the role
+  EXPECT_EQ(Misses(), 1);
+  EXPECT_EQ(Hits(), 2);
+  // A refused token is never cached: each try is a miss.
+  const std::string forged = ForgedToken({"user"});
+  (void)Decide(kSum, Bearer(forged));
+  (void)Decide(kSum, Bearer(forged));
+  EXPECT_EQ(Misses(), 3);
+  // No token, or no bearer token: nothing to look up.
+  (void)DecideWithoutAuthorization(kSum);
+  (void)Decide(kSum, "Basic dXNlcjpwYXNz");
+  EXPECT_EQ(Misses(), 3);
+  EXPECT_EQ(Hits(), 2);
+}
+
+TEST_F(BearerAuthenticatorCountingTest, WithoutMetricsNothingIsCounted) {
+  MakeAuthenticator(/*cache_capacity=*/1000, /*metrics=*/nullptr);
+  (void)DecideWithoutAuthorization(kSum);
+  (void)Decide(kSum, Bearer(minter_.Mint({"user"}, kNow)));
+  EXPECT_EQ(Denials()["missing_authorization"], 0);
+  EXPECT_EQ(Misses(), 0);
 }
 
 }  // namespace

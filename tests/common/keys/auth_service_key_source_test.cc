@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/metrics/service_metrics.h"
+#include "prometheus/registry.h"
 #include "tests/support/test_keys.h"
 #include "tollgate/auth/v1/auth.grpc.pb.h"
 
@@ -358,6 +360,68 @@ TEST_F(AuthServiceKeySourceTest, DestructionRightAfterARefreshRequestAnswersIt) 
   source_->RefreshForUnknownKid([&done] { done.fetch_add(1); });
   source_.reset();
   EXPECT_EQ(done.load(), 1);
+}
+
+// ---- Counting (options.metrics) and the age of the keys ----
+
+TEST_F(AuthServiceKeySourceTest, CountsEachFetchByResult) {
+  prometheus::Registry registry;
+  KeyFetchMetrics metrics(registry);
+  AuthServiceKeySourceOptions options = Options();
+  options.min_refetch_interval = milliseconds(0);
+  options.metrics = &metrics;
+  StartSource(options);
+  EXPECT_EQ(metrics.jwks_fetch_ok_total.Value(), 1);
+  RefreshAndWait();  // the same set again: still "ok"
+  EXPECT_EQ(metrics.jwks_fetch_ok_total.Value(), 2);
+
+  service_.SetJwks("not json");
+  RefreshAndWait();
+  EXPECT_EQ(metrics.jwks_fetch_rejected_total.Value(), 1);
+
+  StopServer();
+  RefreshAndWait();
+  EXPECT_EQ(metrics.jwks_fetch_error_total.Value(), 1);
+
+  EXPECT_EQ(metrics.jwks_fetch_ok_total.Value(), 2);
+  EXPECT_EQ(metrics.jwks_fetch_rejected_total.Value(), 1);
+  EXPECT_EQ(source_->fetches(), 2);
+  EXPECT_EQ(source_->failed_fetches(), 2);
+}
+
+TEST_F(AuthServiceKeySourceTest, KeysAgeIsUnsetUntilTheFirstFetchSucceeds) {
+  service_.SetJwks("not json");
+  source_ = std::make_unique<AuthServiceKeySource>(Options());
+  ASSERT_TRUE(Eventually([this] { return source_->failed_fetches() >= 1; }));
+  EXPECT_EQ(source_->KeysAge(), std::nullopt);
+  service_.SetJwks(JwksOf({*key_a_}));
+  ASSERT_TRUE(Eventually([this] { return first_keys_.load() == 1; }));
+  EXPECT_NE(source_->KeysAge(), std::nullopt);
+}
+
+TEST_F(AuthServiceKeySourceTest, KeysAgeCountsFromTheLastSuccessfulFetch) {
+  using std::chrono::steady_clock;
+  AuthServiceKeySourceOptions options = Options();
+  options.min_refetch_interval = milliseconds(0);
+  StartSource(options);
+  const steady_clock::time_point loaded = steady_clock::now();  // after the first success
+  // Apart from timing jitter: a failure that reset the age would show an
+  // age under the time since `loaded`.
+  std::this_thread::sleep_for(milliseconds(20));
+
+  service_.SetJwks("not json");
+  RefreshAndWait();
+  const steady_clock::time_point before_read = steady_clock::now();
+  const auto age_after_failure = source_->KeysAge();
+  ASSERT_TRUE(age_after_failure.has_value());
+  EXPECT_GE(*age_after_failure, before_read - loaded);
+
+  service_.SetJwks(JwksOf({*key_a_}));
+  const steady_clock::time_point refetch = steady_clock::now();
+  RefreshAndWait();
+  const auto age_after_success = source_->KeysAge();
+  ASSERT_TRUE(age_after_success.has_value());
+  EXPECT_LE(*age_after_success, steady_clock::now() - refetch);
 }
 
 }  // namespace

@@ -63,6 +63,26 @@ TEST(LoggerTest, ClientValuesCannotForgeFieldsOrLines) {
   EXPECT_EQ(line["level"], "warn");
 }
 
+// Values are scanned 8 bytes at a time: every byte value, at every
+// position of a 20-byte value (in the first word, the second, or the tail),
+// comes out as JSON reads it back. A byte >= 0x80 alone is invalid UTF-8,
+// so it reads back as U+FFFD.
+TEST(LoggerTest, EveryByteAtEveryPositionIsEscapedAsJsonNeeds) {
+  for (int byte = 0; byte < 256; ++byte) {
+    for (size_t position = 0; position < 20; ++position) {
+      std::string value(20, 'a');
+      value[position] = static_cast<char>(byte);
+      std::ostringstream out;
+      Logger logger("auth", Format::kJson, Level::kInfo, &out);
+      logger.Log(Level::kInfo, "m", {{"value", value}});
+      const nlohmann::json line = nlohmann::json::parse(out.str());
+      std::string expected = value;
+      if (byte >= 0x80) expected.replace(position, 1, "\xef\xbf\xbd");
+      ASSERT_EQ(line["value"], expected) << "byte " << byte << " at " << position;
+    }
+  }
+}
+
 TEST(LoggerTest, TextFormatIsOneReadableLine) {
   std::ostringstream out;
   Logger logger("sum", Format::kText, Level::kInfo, &out);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
@@ -12,7 +13,10 @@
 namespace tollgate {
 namespace {
 
-std::string Scrape(const prometheus::Registry& registry) {
+// As /metrics does: GrpcMetrics folds what it recorded into the registry,
+// then the registry is read.
+std::string Scrape(const GrpcMetrics& metrics, const prometheus::Registry& registry) {
+  EXPECT_TRUE(metrics.Collect().empty());
   return prometheus::TextSerializer().Serialize(registry.Collect());
 }
 
@@ -56,7 +60,7 @@ TEST(GrpcMetrics, CountsPerMethodTypeAndCode) {
                      static_cast<grpc::StatusCode>(99), 1);
   metrics.RecordCall("NoSlashes", "unary", grpc::StatusCode::OK, 0);
 
-  const std::string text = Scrape(registry);
+  const std::string text = Scrape(metrics, registry);
   const std::string login =
       R"(grpc_method="Login",grpc_service="tollgate.auth.v1.AuthService",grpc_type="unary")";
   const std::string stream =
@@ -93,7 +97,7 @@ TEST(GrpcMetrics, KeptMethodUpdatesTheSameSeries) {
   sum.RecordStart();
   sum.RecordCall(grpc::StatusCode::OK, 0.5);
   metrics.RecordCall("/tollgate.sum.v1.SumService/Sum", "unary", grpc::StatusCode::OK, 0.25);
-  const std::string text = Scrape(registry);
+  const std::string text = Scrape(metrics, registry);
   const std::string labels =
       R"(grpc_method="Sum",grpc_service="tollgate.sum.v1.SumService",grpc_type="unary")";
   EXPECT_TRUE(Contains(text, "grpc_server_started_total{" + labels + "} 1")) << text;
@@ -106,7 +110,7 @@ TEST(GrpcMetrics, BucketsAreGoGrpcPrometheusDefaults) {
   prometheus::Registry registry;
   GrpcMetrics metrics(registry);
   metrics.RecordCall("/s.S/M", "unary", grpc::StatusCode::OK, 0.001);
-  const std::string text = Scrape(registry);
+  const std::string text = Scrape(metrics, registry);
   const std::string labels = R"(grpc_method="M",grpc_service="s.S",grpc_type="unary")";
   std::string buckets;
   for (const char* le :
@@ -120,7 +124,7 @@ TEST(GrpcMetrics, InitializeMethodCreatesEveryCodeAtZero) {
   prometheus::Registry registry;
   GrpcMetrics metrics(registry);
   metrics.InitializeMethod("/s.S/M", "server_stream");
-  const std::string text = Scrape(registry);
+  const std::string text = Scrape(metrics, registry);
   const std::string labels = R"(grpc_method="M",grpc_service="s.S",grpc_type="server_stream")";
   for (const char* code : {"OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded",
                            "NotFound", "AlreadyExists", "PermissionDenied", "ResourceExhausted",
@@ -149,7 +153,7 @@ TEST(GrpcMetrics, ConcurrentCallsAllCount) {
     });
   }
   for (auto& thread : threads) thread.join();
-  const std::string text = Scrape(registry);
+  const std::string text = Scrape(metrics, registry);
   // M0 gets i = 0, 3, ..., 9999: 3334 calls per thread, 13336 in all, half
   // of them OK (code 0) and half CANCELLED (code 1), since t + i alternates.
   EXPECT_TRUE(Contains(text, R"(grpc_server_handling_seconds_count{grpc_method="M0",grpc_service="s.S",grpc_type="unary"} 13336)"))
@@ -158,6 +162,40 @@ TEST(GrpcMetrics, ConcurrentCallsAllCount) {
       << text;
   EXPECT_TRUE(Contains(text, R"(grpc_server_handled_total{grpc_code="Canceled",grpc_method="M0",grpc_service="s.S",grpc_type="unary"} 6668)"))
       << text;
+}
+
+// Calls are recorded in per-thread shards and folded into the registry at
+// each scrape: scrapes taken while threads record lose and double nothing.
+TEST(GrpcMetrics, ScrapesWhileCallsGoOnLoseAndDoubleNothing) {
+  prometheus::Registry registry;
+  GrpcMetrics metrics(registry);
+  constexpr int kThreads = 4;
+  constexpr int kCalls = 20000;
+  std::atomic<bool> done{false};
+  std::thread scraper([&] {
+    while (!done.load()) Scrape(metrics, registry);
+  });
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&metrics] {
+      GrpcMetrics::Method& method = metrics.ForMethod("/s.S/M", "unary");
+      for (int i = 0; i < kCalls; ++i) {
+        method.RecordStart();
+        method.RecordCall(grpc::StatusCode::OK, 0.00390625);  // 2^-8 s: sums stay exact
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  done = true;
+  scraper.join();
+  const std::string text = Scrape(metrics, registry);
+  const std::string labels = R"(grpc_method="M",grpc_service="s.S",grpc_type="unary")";
+  EXPECT_TRUE(Contains(text, "grpc_server_started_total{" + labels + "} 80000")) << text;
+  EXPECT_TRUE(Contains(text, "grpc_server_handled_total{grpc_code=\"OK\"," + labels + "} 80000"))
+      << text;
+  EXPECT_TRUE(Contains(text, "grpc_server_handling_seconds_bucket{" + labels + ",le=\"0.005\"} 80000"))
+      << text;
+  EXPECT_TRUE(Contains(text, "grpc_server_handling_seconds_sum{" + labels + "} 312.5")) << text;
 }
 
 }  // namespace

@@ -24,14 +24,16 @@ std::string Scrape(const std::vector<const prometheus::Collectable*>& collectabl
 TEST(ServiceMetrics, AllFamiliesWithHelpAndValues) {
   prometheus::Registry registry;
   GuardMetrics guard(registry);
+  KeyFetchMetrics keys(registry);
   AuthServiceMetrics auth(registry);
   guard.AuthDenied("missing_role").Increment();
   guard.AuthDenied("missing_role").Increment();
   guard.AuthDenied("invalid_token").Increment();
   guard.token_cache_hits_total.Increment(5);
   guard.token_cache_misses_total.Increment();
-  guard.JwksFetch("ok").Increment();
-  guard.jwks_age_seconds.Set(12);
+  keys.jwks_fetch_ok_total.Increment();
+  keys.jwks_fetch_rejected_total.Increment(2);
+  keys.jwks_age_seconds.Set(12);
   guard.undecodable_requests_total.Increment();
   auth.db_pool_in_use.Set(3);
   auth.db_pool_waits_total.Increment(2);
@@ -50,6 +52,8 @@ TEST(ServiceMetrics, AllFamiliesWithHelpAndValues) {
            "tollgate_token_cache_hits_total 5",
            "tollgate_token_cache_misses_total 1",
            "tollgate_jwks_fetch_total{result=\"ok\"} 1",
+           "tollgate_jwks_fetch_total{result=\"error\"} 0",
+           "tollgate_jwks_fetch_total{result=\"rejected\"} 2",
            "# TYPE tollgate_jwks_age_seconds gauge",
            "tollgate_jwks_age_seconds 12",
            "tollgate_undecodable_requests_total 1",
@@ -64,6 +68,12 @@ TEST(ServiceMetrics, AllFamiliesWithHelpAndValues) {
     EXPECT_NE(text.find(std::string(line) + "\n"), std::string::npos)
         << "missing: " << line << "\nin:\n" << text;
   }
+}
+
+TEST(ServiceMetrics, JwksAgeIsMinusOneUntilSet) {
+  prometheus::Registry registry;
+  KeyFetchMetrics keys(registry);
+  EXPECT_NE(Scrape({&registry}).find("\ntollgate_jwks_age_seconds -1\n"), std::string::npos);
 }
 
 TEST(GaugeRefresher, SetsGaugesWhenCollectedFirst) {
