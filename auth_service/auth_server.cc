@@ -215,6 +215,7 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
                                                      config.token_leeway_seconds}),
       *server->own_keys_, clock,
       BearerAuthenticator::Options{.metrics = server->guard_metrics_.get()});
+  server->authenticator_->MirrorCacheCounts(*server->mirrored_counters_);
 
   // Before the first call can queue mail and wake the sender.
   if (auto status = server->StartMailSender(config, clock); !status.ok()) return status;

@@ -17,7 +17,7 @@ namespace tollgate::auth {
 // Every handler begins with the guard (AdmissionOf), the public ones too,
 // so a method that ever loses its access option in auth.proto refuses
 // instead of creating accounts; the access policy of each method lives in
-// auth.proto and is enforced by the AuthInterceptor that AuthServer
+// auth.proto and is enforced by the call pipeline that AuthServer
 // installs. Methods that hash a password (Register, Login, ChangePassword,
 // ResetPassword) run on the bounded hashing pool (a full pool answers
 // RESOURCE_EXHAUSTED at once); the others wait on PostgreSQL and run on the

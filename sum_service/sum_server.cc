@@ -106,6 +106,7 @@ absl::StatusOr<std::unique_ptr<SumServer>> SumServer::Start(const SumConfig& con
                                                      config.token_leeway_seconds}),
       *server->keys_, clock,
       BearerAuthenticator::Options{.metrics = server->guard_metrics_.get()});
+  server->authenticator_->MirrorCacheCounts(*server->mirrored_counters_);
   server->service_ = std::make_unique<SumServiceImpl>();
 
   GrpcServerOptions grpc_options;

@@ -15,8 +15,8 @@
 namespace tollgate::sum {
 
 // tollgate.sum.v1.SumService on gRPC's callback API: the model of a business
-// service behind the AuthInterceptor. Every handler begins with the guard
-// (AdmissionOf) and returns at once for a call the interceptor refused; the
+// service behind the call pipeline. Every handler begins with the guard
+// (AdmissionOf) and returns at once for a call the pipeline refused; the
 // access rule of each method lives in sum.proto, not here.
 //
 // Sum and SumStream answer OUT_OF_RANGE when the result leaves int64, and

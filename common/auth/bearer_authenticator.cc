@@ -3,6 +3,7 @@
 #include <array>
 
 #include "absl/strings/ascii.h"
+#include "common/metrics/counter_mirror.h"
 #include "common/metrics/service_metrics.h"
 #include "common/token/jws.h"
 
@@ -68,10 +69,9 @@ BearerAuthenticator::BearerAuthenticator(AccessPolicy policy, AccessTokenVerifie
       keys_(keys),
       clock_(clock),
       cache_(options.cache_capacity, verifier_.options().leeway_seconds) {
+  metrics_ = options.metrics;
   if (options.metrics == nullptr) return;
   GuardMetrics& metrics = *options.metrics;
-  cache_hits_ = &metrics.token_cache_hits_total;
-  cache_misses_ = &metrics.token_cache_misses_total;
   // Every series up front, so each reason is scraped from 0 rather than
   // appearing at its first denial (a rate() over a missing series is empty).
   for (AccessDenial::Reason reason : kAllDenialReasons) {
@@ -83,12 +83,20 @@ BearerAuthenticator::BearerAuthenticator(AccessPolicy policy, AccessTokenVerifie
   }
 }
 
+void BearerAuthenticator::MirrorCacheCounts(CounterMirror& mirror) const {
+  if (metrics_ == nullptr) return;
+  mirror.Add(metrics_->token_cache_hits_total, [this] { return cache_hits(); });
+  mirror.Add(metrics_->token_cache_misses_total, [this] { return cache_misses(); });
+}
+
 TokenResult<std::shared_ptr<const Identity>> BearerAuthenticator::Verify(
-    std::string_view token, int64_t now_unix_seconds, std::shared_ptr<const JwkSet> keys) const {
+    std::string_view token, int64_t now_unix_seconds, uint64_t keys_version) const {
+  // The version was read before the set: see KeySource::version().
+  const std::shared_ptr<const JwkSet> keys = keys_.Current();
   TokenResult<Identity> verified = verifier_.Verify(token, *keys, now_unix_seconds);
   if (!verified.ok()) return verified.error();
   auto identity = std::make_shared<const Identity>(std::move(verified).value());
-  cache_.Insert(token, identity, now_unix_seconds, std::move(keys));
+  cache_.Insert(token, identity, now_unix_seconds, keys_version);
   return identity;
 }
 
@@ -121,14 +129,12 @@ AuthDecision BearerAuthenticator::Judge(std::string_view method_path,
   const std::string_view token =
       authorization.count == 1 ? BearerCredential(authorization.value) : std::string_view();
   const int64_t now = clock_.NowUnixSeconds();
-  std::shared_ptr<const JwkSet> keys = keys_.Current();
+  const uint64_t keys_version = keys_.version();
   // A cache hit is a token that passed every check before, byte for byte,
   // so the per-byte character scan is only needed on a miss.
   std::shared_ptr<const Identity> cached =
-      token.empty() ? nullptr : cache_.Find(token, now, keys.get());
-  if (!token.empty() && cache_hits_ != nullptr) {
-    (cached != nullptr ? cache_hits_ : cache_misses_)->Increment();
-  }
+      token.empty() ? nullptr : cache_.Find(token, now, keys_version);
+  if (!token.empty()) (cached != nullptr ? cache_hits_ : cache_misses_).Increment();
   if (cached == nullptr && (token.empty() || !HasOnlyTokenCharacters(token))) {
     // A public method ignores a broken header: the caller needs no identity.
     if (rule->is_public) return Admit(nullptr);
@@ -137,7 +143,7 @@ AuthDecision BearerAuthenticator::Judge(std::string_view method_path,
 
   TokenResult<std::shared_ptr<const Identity>> caller =
       cached != nullptr ? TokenResult<std::shared_ptr<const Identity>>(std::move(cached))
-                        : Verify(token, now, std::move(keys));
+                        : Verify(token, now, keys_version);
   if (!caller.ok()) {
     if (caller.error() == TokenError::kUnknownKid && !keys_refreshed) {
       AuthDecision decision;

@@ -10,6 +10,7 @@
 #include "common/auth/verified_token_cache.h"
 #include "common/clock.h"
 #include "common/keys/key_source.h"
+#include "common/metrics/sharded_counter.h"
 #include "common/token/access_token_verifier.h"
 #include "common/token/identity.h"
 
@@ -19,6 +20,7 @@ class Counter;
 
 namespace tollgate {
 
+class CounterMirror;
 struct GuardMetrics;
 
 // What the interceptor should do with one call.
@@ -44,11 +46,13 @@ struct AuthorizationMetadata {
 // and the role check. Pure apart from the cache and the counters;
 // thread-safe. The interceptor is its only gRPC-facing user.
 //
-// Counts, with Options::metrics: every kReject decision in
-// tollgate_auth_denied_total{reason=DenialReasonName}, and every cache
-// lookup of a token as a hit or a miss (a call whose kid is unknown is
-// decided, and looked up, more than once; a call without a token is not
-// looked up).
+// Counts every kReject decision in tollgate_auth_denied_total{reason=
+// DenialReasonName} (with Options::metrics), and every cache lookup of a
+// token as a hit or a miss (a call whose kid is unknown is decided, and
+// looked up, more than once; a call without a token is not looked up). The
+// lookups are counted on every admitted call, so in per-thread shards
+// rather than in prometheus counters (see ShardedCounter); MirrorCacheCounts
+// has a scrape carry them into tollgate_token_cache_{hits,misses}_total.
 class BearerAuthenticator final {
  public:
   struct Options {
@@ -69,6 +73,13 @@ class BearerAuthenticator final {
   const AccessPolicy& policy() const { return policy_; }
   KeySource& keys() const { return keys_; }
   size_t cached_tokens() const { return cache_.size(); }
+  uint64_t cache_hits() const { return cache_hits_.Total(); }
+  uint64_t cache_misses() const { return cache_misses_.Total(); }
+
+  // Has each Collect() of `mirror` advance Options::metrics' token-cache
+  // counters to cache_hits() and cache_misses() (nothing without metrics).
+  // The authenticator must outlive the mirror's scrapes.
+  void MirrorCacheCounts(CounterMirror& mirror) const;
 
  private:
   // Decide without the denial count.
@@ -76,7 +87,7 @@ class BearerAuthenticator final {
                      bool keys_refreshed) const;
   // Verifies `token` with `keys` and caches the result.
   TokenResult<std::shared_ptr<const Identity>> Verify(std::string_view token, int64_t now_unix_seconds,
-                                                      std::shared_ptr<const JwkSet> keys) const;
+                                                      uint64_t keys_version) const;
 
   const AccessPolicy policy_;
   const AccessTokenVerifier verifier_;
@@ -84,11 +95,12 @@ class BearerAuthenticator final {
   const Clock& clock_;
   mutable VerifiedTokenCache cache_;
 
+  mutable ShardedCounter cache_hits_;
+  mutable ShardedCounter cache_misses_;
+  GuardMetrics* metrics_ = nullptr;  // Options::metrics
   // Null without Options::metrics. The denial series are resolved here, one
   // per reason and one per TokenError, so counting a denial is an array
   // index and an atomic add, with no label lookup on the call path.
-  prometheus::Counter* cache_hits_ = nullptr;
-  prometheus::Counter* cache_misses_ = nullptr;
   std::array<prometheus::Counter*, kDenialReasonCount> denied_by_reason_{};
   std::array<prometheus::Counter*, kTokenErrorCount> denied_by_token_error_{};
 };

@@ -120,10 +120,13 @@ bool AuthServiceKeySource::FetchOnce() {
   // Every new set is logged, the first and each rotation after it.
   logging::Info("keys loaded",
                 {{"source", options_.target}, {"keys", static_cast<uint64_t>(keys->keys().size())}});
-  std::lock_guard<std::mutex> lock(mutex_);
-  keys_ = std::make_shared<const JwkSet>(*std::move(keys));
-  last_jwks_json_ = response.jwks_json();
-  last_fetched_ = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    keys_ = std::make_shared<const JwkSet>(*std::move(keys));
+    last_jwks_json_ = response.jwks_json();
+    last_fetched_ = std::chrono::steady_clock::now();
+  }
+  KeysChanged();  // after the set is in place: see KeySource::version()
   return true;
 }
 

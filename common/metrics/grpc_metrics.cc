@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/metrics/sharded_counter.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/histogram.h"
@@ -110,13 +111,6 @@ prometheus::Counter& GrpcMetrics::Method::Handled(grpc::StatusCode code) {
 }
 
 namespace {
-
-// The shard of the calling thread: threads take the shards in turn.
-size_t ShardOfThisThread(size_t shards) {
-  static std::atomic<size_t> next_thread{0};
-  thread_local const size_t thread_number = next_thread.fetch_add(1, std::memory_order_relaxed);
-  return thread_number % shards;
-}
 
 // HandlingBuckets() in nanoseconds, for the bucket search on the hot path.
 const std::array<uint64_t, 11>& HandlingBucketNanoseconds() {

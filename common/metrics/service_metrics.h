@@ -24,7 +24,7 @@ namespace tollgate {
 // off a registry). Labelled series are resolved once, where the component
 // is built, so no call looks a label up.
 
-// GuardMetrics: what every service behind the AuthInterceptor has, fed by
+// GuardMetrics: what every service behind the call pipeline has, fed by
 // BearerAuthenticator.
 struct GuardMetrics {
   explicit GuardMetrics(prometheus::Registry& registry);

@@ -1,6 +1,6 @@
 // AnswerUndecodableRequests end to end (SPEC section 3): a real grpc::Server
 // on 127.0.0.1:0 serves the test-only DecodeTestService through the callback
-// API behind InstallAuthInterceptor, and a generic stub sends raw request
+// API behind InstallCallPipeline, and a generic stub sends raw request
 // bytes. An undecodable request gets exactly INVALID_ARGUMENT "request could
 // not be decoded" on both the interceptor path and the admitted fast path
 // (no interceptor), never reaches the method, is counted once, and writes

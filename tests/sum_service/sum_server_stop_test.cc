@@ -1,4 +1,4 @@
-// SumServer in-process (HS256, the AuthInterceptor, health, the HTTP port)
+// SumServer in-process (HS256, the call pipeline, health, the HTTP port)
 // on 127.0.0.1:0: the connection limits of its configuration reach the
 // wire, and Shutdown stops it gracefully: health NOT_SERVING (Watch told at
 // once, /readyz 503), new calls UNAVAILABLE at once, a stream in flight

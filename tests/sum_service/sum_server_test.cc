@@ -1,5 +1,5 @@
 // SumServer in-process, exactly as sum_service assembles it (HS256 from
-// JWT_SECRET_KEY, the policy from sum.proto, the AuthInterceptor), on a real
+// JWT_SECRET_KEY, the policy from sum.proto, the call pipeline), on a real
 // gRPC server on 127.0.0.1:0 with a real client. Every refusal of SPEC
 // section 3 that the interceptor can give, with its exact code, message and
 // trailer; that a refused call never reaches business logic and carries no

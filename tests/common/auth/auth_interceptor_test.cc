@@ -167,10 +167,13 @@ class DeferringKeySource final : public KeySource {
     ++requests_;
     threads_.emplace_back([this, done = std::move(done)] {
       std::this_thread::sleep_for(delay_);
+      bool changed = false;
       {
         std::lock_guard<std::mutex> lock(mutex_);
         if (next_.has_value()) keys_ = std::make_shared<const JwkSet>(*next_);
+        changed = next_.has_value();
       }
+      if (changed) KeysChanged();
       answered_.fetch_add(1);  // before done(): the call may end inside it
       done();
     });
@@ -240,7 +243,7 @@ enum class InstallPath {
   // decided while its interceptors are created and gets none.
   kInstallCallPipeline,
   // Only the CallPipeline factory, on gRPC's own contexts: every call gets
-  // an AuthInterceptor, and verdicts go through the registry (what a
+  // an interceptor of its own, and verdicts go through the registry (what a
   // sync-API server gets).
   kFactoryOnly,
 };

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/metrics/counter_mirror.h"
 #include "common/metrics/service_metrics.h"
 #include "common/token/jws.h"
 #include "prometheus/registry.h"
@@ -59,8 +60,11 @@ class SwappableKeySource final : public KeySource {
     done();
   }
   void Set(JwkSet keys) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    keys_ = std::make_shared<const JwkSet>(std::move(keys));
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      keys_ = std::make_shared<const JwkSet>(std::move(keys));
+    }
+    KeysChanged();
   }
   int refreshes() const { return refreshes_; }
 
@@ -498,7 +502,15 @@ TEST_F(BearerAuthenticatorTest, WithoutCacheWithdrawnKeyTakesEffectAtOnce) {
 
 class BearerAuthenticatorCountingTest : public BearerAuthenticatorTest {
  protected:
-  BearerAuthenticatorCountingTest() { MakeAuthenticator(/*cache_capacity=*/1000, &metrics_); }
+  BearerAuthenticatorCountingTest() { MakeCountingAuthenticator(&metrics_); }
+
+  // A new authenticator counting into `metrics`, and a new mirror of its
+  // cache counts (the old one's callbacks name the old authenticator).
+  void MakeCountingAuthenticator(GuardMetrics* metrics) {
+    MakeAuthenticator(/*cache_capacity=*/1000, metrics);
+    mirror_ = std::make_unique<CounterMirror>();
+    authenticator_->MirrorCacheCounts(*mirror_);
+  }
 
   // tollgate_auth_denied_total{reason} as a scrape shows it.
   std::map<std::string, double> Denials() const {
@@ -513,11 +525,19 @@ class BearerAuthenticatorCountingTest : public BearerAuthenticatorTest {
     }
     return denials;
   }
-  double Hits() const { return metrics_.token_cache_hits_total.Value(); }
-  double Misses() const { return metrics_.token_cache_misses_total.Value(); }
+  // The token-cache counters as a scrape shows them: the mirror first.
+  double Hits() const {
+    (void)mirror_->Collect();
+    return metrics_.token_cache_hits_total.Value();
+  }
+  double Misses() const {
+    (void)mirror_->Collect();
+    return metrics_.token_cache_misses_total.Value();
+  }
 
   prometheus::Registry registry_;
   GuardMetrics metrics_{registry_};
+  std::unique_ptr<CounterMirror> mirror_;
 };
 
 // Every reason and every TokenError is a series from the start, so rate()
@@ -595,11 +615,12 @@ TEST_F(BearerAuthenticatorCountingTest, CountsOneMissThenHitsForTheSameToken) {
 }
 
 TEST_F(BearerAuthenticatorCountingTest, WithoutMetricsNothingIsCounted) {
-  MakeAuthenticator(/*cache_capacity=*/1000, /*metrics=*/nullptr);
+  MakeCountingAuthenticator(/*metrics=*/nullptr);
   (void)DecideWithoutAuthorization(kSum);
   (void)Decide(kSum, Bearer(minter_.Mint({"user"}, kNow)));
   EXPECT_EQ(Denials()["missing_authorization"], 0);
   EXPECT_EQ(Misses(), 0);
+  EXPECT_EQ(authenticator_->cache_misses(), 1u);  // known to the authenticator alone
 }
 
 }  // namespace

@@ -1,10 +1,12 @@
 // VerifiedTokenCache: exact-bytes keys, the verifier's expiry rule
-// (now >= exp + leeway misses), and a hard bound on its size.
+// (now >= exp + leeway misses), the key-set version, a hard bound on its
+// shared size, and each thread's own copies.
 #include "common/auth/verified_token_cache.h"
 
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +23,7 @@ constexpr int64_t kNow = 1'800'000'000;
 constexpr int64_t kTtl = 900;
 constexpr int64_t kExp = kNow + kTtl;
 constexpr int64_t kLeeway = 30;
+constexpr uint64_t kKeys = 7;  // the KeySource::version() the tests verify with
 
 class VerifiedTokenCacheTest : public ::testing::Test {
  protected:
@@ -57,52 +60,113 @@ TEST_F(VerifiedTokenCacheTest, IdentityUnderTestExpiresAtExp) {
   EXPECT_EQ(identity()->subject(), "user-1");
 }
 
+// The same claims as identity(), whether the same object or a thread's copy.
+::testing::AssertionResult IsTheCachedIdentity(const std::shared_ptr<const Identity>& found,
+                                               const Identity& expected) {
+  if (found == nullptr) return ::testing::AssertionFailure() << "a miss";
+  if (found->subject() != expected.subject() || found->token_id() != expected.token_id() ||
+      found->email() != expected.email() || found->roles() != expected.roles() ||
+      found->expires_at_unix_seconds() != expected.expires_at_unix_seconds()) {
+    return ::testing::AssertionFailure() << "another identity: sub " << found->subject()
+                                         << ", jti " << found->token_id();
+  }
+  return ::testing::AssertionSuccess();
+}
+
 TEST_F(VerifiedTokenCacheTest, HitReturnsTheSameIdentity) {
   VerifiedTokenCache cache(100, kLeeway);
-  cache.Insert(token(), identity(), kNow);
-  std::shared_ptr<const Identity> found = cache.Find(token(), kNow + 1);
+  cache.Insert(token(), identity(), kNow, kKeys);
+  std::shared_ptr<const Identity> found = cache.Find(token(), kNow + 1, kKeys);
   EXPECT_EQ(found, identity());  // the same object, not a re-parsed copy
   EXPECT_EQ(cache.size(), 1u);
 }
 
+TEST_F(VerifiedTokenCacheTest, LaterHitsOnAThreadReturnItsOwnCopy) {
+  VerifiedTokenCache cache(100, kLeeway);
+  cache.Insert(token(), identity(), kNow, kKeys);
+  // Each thread: the shared entry first, then its own copy, which later
+  // hits keep returning; no thread sees another's copy.
+  // Held past the threads' end, so no two copies can share an address.
+  std::vector<std::shared_ptr<const Identity>> copies(3);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < copies.size(); ++t) {
+    threads.emplace_back([&, t] {
+      EXPECT_EQ(cache.Find(token(), kNow, kKeys), identity());
+      std::shared_ptr<const Identity> own = cache.Find(token(), kNow, kKeys);
+      EXPECT_TRUE(IsTheCachedIdentity(own, *identity()));
+      EXPECT_EQ(cache.Find(token(), kNow, kKeys), own);
+      copies[t] = own;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (size_t t = 0; t < copies.size(); ++t) {
+    EXPECT_NE(copies[t], identity()) << "thread " << t;
+    for (size_t u = 0; u < t; ++u) EXPECT_NE(copies[t], copies[u]) << t << " and " << u;
+  }
+}
+
+TEST_F(VerifiedTokenCacheTest, ThreadsCopyFollowsTheExpiryRule) {
+  VerifiedTokenCache cache(100, kLeeway);
+  cache.Insert(token(), identity(), kNow, kKeys);
+  ASSERT_EQ(cache.Find(token(), kNow, kKeys), identity());
+  ASSERT_TRUE(IsTheCachedIdentity(cache.Find(token(), kExp + kLeeway - 1, kKeys), *identity()));
+  EXPECT_EQ(cache.Find(token(), kExp + kLeeway, kKeys), nullptr);
+  // Both levels dropped it: an earlier clock finds nothing either.
+  EXPECT_EQ(cache.size(), 0u);
+  EXPECT_EQ(cache.Find(token(), kNow, kKeys), nullptr);
+}
+
+TEST_F(VerifiedTokenCacheTest, ACacheNeverAnswersWithAnotherCachesEntries) {
+  // The second cache is built where the first one was, so only the ids
+  // tell the thread's entries apart.
+  std::optional<VerifiedTokenCache> cache;
+  cache.emplace(100, kLeeway);
+  cache->Insert(token(), identity(), kNow, kKeys);
+  ASSERT_EQ(cache->Find(token(), kNow, kKeys), identity());
+  ASSERT_TRUE(IsTheCachedIdentity(cache->Find(token(), kNow, kKeys), *identity()));
+  cache.reset();
+  cache.emplace(100, kLeeway);
+  EXPECT_EQ(cache->Find(token(), kNow, kKeys), nullptr);
+}
+
 TEST_F(VerifiedTokenCacheTest, MissesTokenNeverInserted) {
   VerifiedTokenCache cache(100, kLeeway);
-  EXPECT_EQ(cache.Find(token(), kNow), nullptr);
+  EXPECT_EQ(cache.Find(token(), kNow, kKeys), nullptr);
 }
 
 TEST_F(VerifiedTokenCacheTest, TokenThatDiffersInOneByteMisses) {
   VerifiedTokenCache cache(100, kLeeway);
-  cache.Insert(token(), identity(), kNow);
+  cache.Insert(token(), identity(), kNow, kKeys);
   for (size_t i : {size_t{0}, token().size() / 2, token().size() - 1}) {
     std::string changed = token();
     changed[i] = changed[i] == 'A' ? 'B' : 'A';
-    EXPECT_EQ(cache.Find(changed, kNow), nullptr) << "byte " << i;
+    EXPECT_EQ(cache.Find(changed, kNow, kKeys), nullptr) << "byte " << i;
   }
-  EXPECT_EQ(cache.Find(token().substr(0, token().size() - 1), kNow), nullptr);  // a prefix
-  EXPECT_EQ(cache.Find(token() + "A", kNow), nullptr);                         // an extension
-  EXPECT_EQ(cache.Find(token(), kNow), identity());
+  EXPECT_EQ(cache.Find(token().substr(0, token().size() - 1), kNow, kKeys), nullptr);  // a prefix
+  EXPECT_EQ(cache.Find(token() + "A", kNow, kKeys), nullptr);  // an extension
+  EXPECT_EQ(cache.Find(token(), kNow, kKeys), identity());
 }
 
 TEST_F(VerifiedTokenCacheTest, HitsOneSecondBeforeExpPlusLeeway) {
   VerifiedTokenCache cache(100, kLeeway);
-  cache.Insert(token(), identity(), kNow);
-  EXPECT_EQ(cache.Find(token(), kExp + kLeeway - 1), identity());
+  cache.Insert(token(), identity(), kNow, kKeys);
+  EXPECT_EQ(cache.Find(token(), kExp + kLeeway - 1, kKeys), identity());
 }
 
 TEST_F(VerifiedTokenCacheTest, MissesAtExpPlusLeeway) {
   VerifiedTokenCache cache(100, kLeeway);
-  cache.Insert(token(), identity(), kNow);
-  EXPECT_EQ(cache.Find(token(), kExp + kLeeway), nullptr);
+  cache.Insert(token(), identity(), kNow, kKeys);
+  EXPECT_EQ(cache.Find(token(), kExp + kLeeway, kKeys), nullptr);
   // The expired entry is dropped, not merely hidden.
   EXPECT_EQ(cache.size(), 0u);
-  EXPECT_EQ(cache.Find(token(), kNow), nullptr);
+  EXPECT_EQ(cache.Find(token(), kNow, kKeys), nullptr);
 }
 
 TEST_F(VerifiedTokenCacheTest, ZeroLeewayMissesAtExp) {
   VerifiedTokenCache cache(100, 0);
-  cache.Insert(token(), identity(), kNow);
-  EXPECT_EQ(cache.Find(token(), kExp - 1), identity());
-  EXPECT_EQ(cache.Find(token(), kExp), nullptr);
+  cache.Insert(token(), identity(), kNow, kKeys);
+  EXPECT_EQ(cache.Find(token(), kExp - 1, kKeys), identity());
+  EXPECT_EQ(cache.Find(token(), kExp, kKeys), nullptr);
 }
 
 TEST_F(VerifiedTokenCacheTest, SizeNeverExceedsCapacity) {
@@ -110,7 +174,7 @@ TEST_F(VerifiedTokenCacheTest, SizeNeverExceedsCapacity) {
     VerifiedTokenCache cache(capacity, kLeeway);
     size_t largest = 0;
     for (int i = 0; i < 5000; ++i) {
-      cache.Insert("token-" + std::to_string(i), identity(), kNow);
+      cache.Insert("token-" + std::to_string(i), identity(), kNow, kKeys);
       largest = std::max(largest, cache.size());
     }
     EXPECT_LE(largest, capacity) << "capacity " << capacity;
@@ -122,21 +186,21 @@ TEST_F(VerifiedTokenCacheTest, FullCacheMakesRoomForTheNewestToken) {
   // Capacity 1: one slot, so every new token must evict the old one, expired
   // or not.
   VerifiedTokenCache cache(1, kLeeway);
-  cache.Insert("first", identity(), kNow);
-  cache.Insert("second", identity(), kNow);  // "first" is still live
+  cache.Insert("first", identity(), kNow, kKeys);
+  cache.Insert("second", identity(), kNow, kKeys);  // "first" is still live
   EXPECT_EQ(cache.size(), 1u);
-  EXPECT_EQ(cache.Find("first", kNow), nullptr);
-  EXPECT_EQ(cache.Find("second", kNow), identity());
-  cache.Insert("third", identity(), kExp + kLeeway);  // "second" has expired
+  EXPECT_EQ(cache.Find("first", kNow, kKeys), nullptr);
+  EXPECT_EQ(cache.Find("second", kNow, kKeys), identity());
+  cache.Insert("third", identity(), kExp + kLeeway, kKeys);  // "second" has expired
   EXPECT_EQ(cache.size(), 1u);
-  EXPECT_EQ(cache.Find("third", kNow), identity());
+  EXPECT_EQ(cache.Find("third", kNow, kKeys), identity());
 }
 
 TEST_F(VerifiedTokenCacheTest, CapacityZeroDisablesTheCache) {
   VerifiedTokenCache cache(0, kLeeway);
-  cache.Insert(token(), identity(), kNow);
+  cache.Insert(token(), identity(), kNow, kKeys);
   EXPECT_EQ(cache.size(), 0u);
-  EXPECT_EQ(cache.Find(token(), kNow), nullptr);
+  EXPECT_EQ(cache.Find(token(), kNow, kKeys), nullptr);
 }
 
 TEST_F(VerifiedTokenCacheTest, ConcurrentInsertsAndFindsStayBounded) {
@@ -147,8 +211,8 @@ TEST_F(VerifiedTokenCacheTest, ConcurrentInsertsAndFindsStayBounded) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 2000; ++i) {
         const std::string key = "t" + std::to_string(t) + "-" + std::to_string(i);
-        cache.Insert(key, identity(), kNow);
-        (void)cache.Find(key, kNow);
+        cache.Insert(key, identity(), kNow, kKeys);
+        (void)cache.Find(key, kNow, kKeys);
       }
     });
   }
@@ -158,13 +222,13 @@ TEST_F(VerifiedTokenCacheTest, ConcurrentInsertsAndFindsStayBounded) {
 
 TEST_F(VerifiedTokenCacheTest, HitsOnlyWhileTheKeySetItWasVerifiedWithIsCurrent) {
   VerifiedTokenCache cache(10, kLeeway);
-  auto verified_with = std::make_shared<const JwkSet>();
-  auto rotated = std::make_shared<const JwkSet>();
-  cache.Insert(token(), identity(), kNow, verified_with);
-  EXPECT_EQ(cache.Find(token(), kNow, verified_with.get()), identity());
-  EXPECT_EQ(cache.Find(token(), kNow, rotated.get()), nullptr);
-  // The stale entry is gone, even for the set it was verified with.
-  EXPECT_EQ(cache.Find(token(), kNow, verified_with.get()), nullptr);
+  cache.Insert(token(), identity(), kNow, kKeys);
+  EXPECT_EQ(cache.Find(token(), kNow, kKeys), identity());
+  ASSERT_TRUE(IsTheCachedIdentity(cache.Find(token(), kNow, kKeys), *identity()));  // the thread's copy
+  EXPECT_EQ(cache.Find(token(), kNow, kKeys + 1), nullptr);
+  // The stale entry is gone from both levels, even for the version it was
+  // verified with.
+  EXPECT_EQ(cache.Find(token(), kNow, kKeys), nullptr);
   EXPECT_EQ(cache.size(), 0u);
 }
 
