@@ -1,8 +1,9 @@
-// What the guard's counters add to the admitted fast path: BearerAuthenticator::
-// Decide for a token the verified-token cache holds, without metrics and
-// with GuardMetrics (one cache-hit increment per call), on one thread and on
-// several threads sharing the counter; and a denial (an array index and an
-// increment) against the same denial uncounted.
+// The guard on the admitted fast path: BearerAuthenticator::Decide for a
+// token the verified-token cache holds, without metrics and with
+// GuardMetrics, on one thread and on two threads deciding the same token
+// (what the calls of one busy client do: any lock or counter they share
+// shows here); and a denial (an array index and an increment) against the
+// same denial uncounted. bench/README.md, "Guard metrics".
 #include <benchmark/benchmark.h>
 
 #include <memory>
