@@ -167,9 +167,9 @@ absl::StatusOr<AuthConfig> AuthConfig::FromFlagsAndEnv(int argc, char** argv,
   if (!raw.ok()) return raw.status();
 
   AuthConfig config;
-  absl::StatusOr<std::string> listen_address = ParseListenAddress(*raw, kServer);
-  if (!listen_address.ok()) return listen_address.status();
-  config.listen_address = *std::move(listen_address);
+  if (absl::Status status = config::ParseServerConfig(*raw, kServer, config); !status.ok()) {
+    return status;
+  }
 
   config.database_url = raw->Get(kDatabaseUrl);
   if (config.database_url.empty()) {
@@ -227,9 +227,6 @@ absl::StatusOr<AuthConfig> AuthConfig::FromFlagsAndEnv(int argc, char** argv,
     if (!seconds.ok()) return seconds.status();
     s.out = *seconds;
   }
-  absl::StatusOr<int64_t> shutdown_grace = ParseShutdownGraceSeconds(*raw, kServer);
-  if (!shutdown_grace.ok()) return shutdown_grace.status();
-  config.shutdown_grace_seconds = *shutdown_grace;
   if (config.refresh_idle_ttl_seconds > config.session_ttl_seconds) {
     return absl::InvalidArgumentError(
         absl::StrCat(Describe(kRefreshIdleTtl), ": must not exceed ", Describe(kSessionTtl), " (",
@@ -262,9 +259,6 @@ absl::StatusOr<AuthConfig> AuthConfig::FromFlagsAndEnv(int argc, char** argv,
     if (!value.ok()) return value.status();
     s.out = *value;
   }
-  absl::StatusOr<bool> reuse_port = ParseReusePort(*raw, kServer);
-  if (!reuse_port.ok()) return reuse_port.status();
-  config.reuse_port = *reuse_port;
 
   // user and admin are always grantable: without them no account could be
   // given the roles the service's own methods need.
@@ -311,26 +305,6 @@ absl::StatusOr<AuthConfig> AuthConfig::FromFlagsAndEnv(int argc, char** argv,
         absl::StrCat(Describe(kMailFrom), ": must be one email address"));
   }
 
-  absl::StatusOr<int64_t> max_calls = ParseMaxCallsInFlight(*raw, kServer);
-  if (!max_calls.ok()) return max_calls.status();
-  config.max_calls_in_flight = *max_calls;
-
-  absl::StatusOr<tls::ServerTlsFiles> tls_files = ParseServerTlsFiles(*raw, kServer);
-  if (!tls_files.ok()) return tls_files.status();
-  config.tls = *std::move(tls_files);
-
-  absl::StatusOr<ConnectionLimits> limits = ParseConnectionLimits(*raw, kServer.connection_limits);
-  if (!limits.ok()) return limits.status();
-  config.connection_limits = *limits;
-
-  absl::StatusOr<std::string> http_listen_address = ParseHttpListenAddress(*raw, kServer);
-  if (!http_listen_address.ok()) return http_listen_address.status();
-  config.http_listen_address = *std::move(http_listen_address);
-
-  absl::StatusOr<config::LogChoice> log = ParseLogChoice(*raw, kServer);
-  if (!log.ok()) return log.status();
-  config.log_format = log->format;
-  config.log_level = log->level;
   config.logged_settings = raw->ForLog();
   return config;
 }

@@ -8,9 +8,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/config/server_settings.h"
 #include "common/config/settings.h"
-#include "common/tls/tls_files.h"
-#include "common/connection_limits.h"
 
 namespace tollgate::auth {
 
@@ -18,17 +17,12 @@ namespace tollgate::auth {
 // start-up and then passed down read-only; nothing else reads the
 // environment. Every setting is a flag (`--name=value` or `--name value`)
 // with an environment variable of the same meaning; the flag wins, and an
-// empty value counts as unset.
-struct AuthConfig {
+// empty value counts as unset. The settings every server has (AUTH_LISTEN,
+// AUTH_TLS_*, AUTH_HTTP_LISTEN, AUTH_LOG_*, ...) are ServerConfig's.
+struct AuthConfig : config::ServerConfig {
   // Looks up one environment variable; nullopt when it is not set.
   using EnvLookup = config::EnvLookup;
 
-  std::string listen_address;                   // AUTH_LISTEN
-  bool reuse_port = false;                      // AUTH_REUSEPORT=1: SO_REUSEPORT
-  tls::ServerTlsFiles tls;                      // AUTH_TLS_CERT, _KEY, _CLIENT_CA; unset: plaintext
-  ConnectionLimits connection_limits;           // AUTH_MAX_CONNECTION_*, AUTH_KEEPALIVE_*,
-                                                // AUTH_MAX_CONCURRENT_STREAMS
-  int64_t shutdown_grace_seconds = 0;           // AUTH_SHUTDOWN_GRACE
   int64_t database_wait_seconds = 0;            // AUTH_DATABASE_WAIT
   std::string database_url;                     // AUTH_DATABASE_URL
   std::vector<std::string> signing_key_files;   // AUTH_SIGNING_KEYS; first signs
@@ -43,8 +37,6 @@ struct AuthConfig {
   int64_t session_purge_interval_seconds = 0;   // AUTH_SESSION_PURGE_INTERVAL; 0: never
   std::string bootstrap_admin_email;            // AUTH_BOOTSTRAP_ADMIN_EMAIL; empty: none
   std::string bootstrap_admin_password;         // AUTH_BOOTSTRAP_ADMIN_PASSWORD. Never log.
-  std::string http_listen_address;              // AUTH_HTTP_LISTEN; empty: off
-  int64_t max_calls_in_flight = 0;              // AUTH_MAX_CALLS_IN_FLIGHT; 0: no cap
   int64_t argon2_memory_kib = 0;                // AUTH_ARGON2_MEMORY_KIB
   int64_t argon2_iterations = 0;                // AUTH_ARGON2_ITERATIONS
   int64_t hash_threads = 0;                     // AUTH_HASH_THREADS; 0: one per core
@@ -60,8 +52,6 @@ struct AuthConfig {
   std::string mail_from;                        // AUTH_MAIL_FROM
   std::string mail_link_base;                   // AUTH_MAIL_LINK_BASE; empty: no link
   int64_t mail_poll_interval_seconds = 0;       // AUTH_MAIL_POLL_INTERVAL
-  logging::Format log_format = logging::Format::kJson;  // AUTH_LOG_FORMAT
-  logging::Level log_level = logging::Level::kInfo;     // AUTH_LOG_LEVEL
   // Every setting as start-up logs it (secrets masked), in --help's order.
   std::vector<config::LoggedSetting> logged_settings;
 

@@ -220,15 +220,11 @@ absl::StatusOr<std::unique_ptr<AuthServer>> AuthServer::Start(const AuthConfig& 
   // Before the first call can queue mail and wake the sender.
   if (auto status = server->StartMailSender(config, clock); !status.ok()) return status;
 
-  GrpcServerOptions grpc_options;
-  grpc_options.listen_address = config.listen_address;
-  grpc_options.reuse_port = config.reuse_port;
+  GrpcServerOptions grpc_options = GrpcServerOptions::From(config);
   grpc_options.credentials = *credentials;
   grpc_options.services = {{kAuthServiceName, server->service_.get()}};
   grpc_options.authenticator = server->authenticator_.get();
   grpc_options.grpc_metrics = server->grpc_metrics_.get();
-  grpc_options.max_calls_in_flight = config.max_calls_in_flight;
-  grpc_options.connection_limits = config.connection_limits;
   auto built = AssembledGrpcServer::Start(std::move(grpc_options));
   if (!built.ok()) return built.status();
   server->grpc_ = *std::move(built);

@@ -86,9 +86,9 @@ absl::StatusOr<SumConfig> SumConfig::FromFlagsAndEnv(int argc, char** argv,
   if (!raw.ok()) return raw.status();
 
   SumConfig config;
-  absl::StatusOr<std::string> listen_address = ParseListenAddress(*raw, kServer);
-  if (!listen_address.ok()) return listen_address.status();
-  config.listen_address = *std::move(listen_address);
+  if (absl::Status status = config::ParseServerConfig(*raw, kServer, config); !status.ok()) {
+    return status;
+  }
 
   const std::string& keys_source = raw->Get(kKeysSource);
   config.jwt_secret_key = raw->Get(kJwtSecretKey);
@@ -146,20 +146,6 @@ absl::StatusOr<SumConfig> SumConfig::FromFlagsAndEnv(int argc, char** argv,
     }
   }
   if (absl::Status status = tls::CheckClientPairing(config.keys_tls); !status.ok()) return status;
-  absl::StatusOr<tls::ServerTlsFiles> tls_files = ParseServerTlsFiles(*raw, kServer);
-  if (!tls_files.ok()) return tls_files.status();
-  config.tls = *std::move(tls_files);
-
-  absl::StatusOr<bool> reuse_port = ParseReusePort(*raw, kServer);
-  if (!reuse_port.ok()) return reuse_port.status();
-  config.reuse_port = *reuse_port;
-
-  absl::StatusOr<ConnectionLimits> limits = ParseConnectionLimits(*raw, kServer.connection_limits);
-  if (!limits.ok()) return limits.status();
-  config.connection_limits = *limits;
-  absl::StatusOr<int64_t> shutdown_grace = ParseShutdownGraceSeconds(*raw, kServer);
-  if (!shutdown_grace.ok()) return shutdown_grace.status();
-  config.shutdown_grace_seconds = *shutdown_grace;
 
   config.token_issuer = raw->Get(kTokenSettings.issuer);
   config.token_audience = raw->Get(kTokenSettings.audience);
@@ -167,18 +153,6 @@ absl::StatusOr<SumConfig> SumConfig::FromFlagsAndEnv(int argc, char** argv,
   if (!leeway.ok()) return leeway.status();
   config.token_leeway_seconds = *leeway;
 
-  absl::StatusOr<int64_t> max_calls = ParseMaxCallsInFlight(*raw, kServer);
-  if (!max_calls.ok()) return max_calls.status();
-  config.max_calls_in_flight = *max_calls;
-
-  absl::StatusOr<std::string> http_listen_address = ParseHttpListenAddress(*raw, kServer);
-  if (!http_listen_address.ok()) return http_listen_address.status();
-  config.http_listen_address = *std::move(http_listen_address);
-
-  absl::StatusOr<config::LogChoice> log = ParseLogChoice(*raw, kServer);
-  if (!log.ok()) return log.status();
-  config.log_format = log->format;
-  config.log_level = log->level;
   config.logged_settings = raw->ForLog();
   return config;
 }

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/config/server_settings.h"
 #include "common/config/settings.h"
 #include "common/tls/tls_files.h"
-#include "common/connection_limits.h"
 
 namespace tollgate::sum {
 
@@ -18,8 +18,9 @@ namespace tollgate::sum {
 // start-up and then passed down read-only; nothing else reads the
 // environment. Every setting is a flag (`--name=value` or `--name value`)
 // with an environment variable of the same meaning; the flag wins, and an
-// empty value counts as unset.
-struct SumConfig {
+// empty value counts as unset. The settings every server has (SUM_LISTEN,
+// SUM_TLS_*, SUM_HTTP_LISTEN, SUM_LOG_*, ...) are ServerConfig's.
+struct SumConfig : config::ServerConfig {
   // Looks up one environment variable; nullopt when it is not set.
   using EnvLookup = config::EnvLookup;
 
@@ -30,9 +31,6 @@ struct SumConfig {
     kJwksFile,      // SUM_KEYS_SOURCE=file:/path/jwks.json
   };
 
-  std::string listen_address;          // SUM_LISTEN
-  bool reuse_port = false;             // SUM_REUSEPORT=1: SO_REUSEPORT
-  tls::ServerTlsFiles tls;             // SUM_TLS_CERT, _KEY, _CLIENT_CA; unset: plaintext
   KeysSource keys_source = KeysSource::kSharedSecret;
   std::string keys_target;             // host:port for kAuthService, path for kJwksFile
   bool keys_over_tls = false;          // kAuthService by grpcs://
@@ -41,14 +39,8 @@ struct SumConfig {
   std::string token_issuer;            // TOKEN_ISSUER
   std::string token_audience;          // TOKEN_AUDIENCE
   int64_t token_leeway_seconds = 0;    // TOKEN_LEEWAY
-  std::string http_listen_address;     // SUM_HTTP_LISTEN; empty: off
-  int64_t max_calls_in_flight = 0;              // SUM_MAX_CALLS_IN_FLIGHT; 0: no cap
-  logging::Format log_format = logging::Format::kJson;  // SUM_LOG_FORMAT
-  logging::Level log_level = logging::Level::kInfo;     // SUM_LOG_LEVEL
   // Every setting as start-up logs it (secrets masked), in --help's order.
   std::vector<config::LoggedSetting> logged_settings;
-  ConnectionLimits connection_limits;  // SUM_MAX_CONNECTION_*, SUM_KEEPALIVE_*, SUM_MAX_CONCURRENT_STREAMS
-  int64_t shutdown_grace_seconds = 0;  // SUM_SHUTDOWN_GRACE
 
   // True when argv contains `--help` or `-h`. The caller then prints
   // HelpText() and exits 0 without parsing anything else.

@@ -4,9 +4,10 @@
 #include <cstdint>
 #include <string>
 
-#include "absl/status/statusor.h"
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "common/config/connection_limit_settings.h"
+#include "common/connection_limits.h"
 #include "common/config/literal.h"
 #include "common/config/settings.h"
 #include "common/logging/logger.h"
@@ -90,38 +91,35 @@ struct ServerSettings {
   }
 };
 
-// Each parser below reads one or two of the settings and returns
-// INVALID_ARGUMENT naming the setting ("AUTH_LISTEN (--listen): ...") for a
-// value it does not accept.
-
-// host:port with a port in [0, 65535], or unix:path.
-[[nodiscard]] absl::StatusOr<std::string> ParseListenAddress(const RawSettings& raw,
-                                                             const ServerSettings& settings);
-// 0 or 1.
-[[nodiscard]] absl::StatusOr<bool> ParseReusePort(const RawSettings& raw,
-                                                  const ServerSettings& settings);
-// The three files, each named by its setting, whose pairing
-// tls::CheckServerPairing accepts; all unset is plaintext. The files are
-// not read here.
-[[nodiscard]] absl::StatusOr<tls::ServerTlsFiles> ParseServerTlsFiles(
-    const RawSettings& raw, const ServerSettings& settings);
-// Whole seconds in [0, 3600].
-[[nodiscard]] absl::StatusOr<int64_t> ParseShutdownGraceSeconds(const RawSettings& raw,
-                                                                const ServerSettings& settings);
-// As ParseListenAddress when set; "" (no HTTP port) when unset.
-[[nodiscard]] absl::StatusOr<std::string> ParseHttpListenAddress(const RawSettings& raw,
-                                                                 const ServerSettings& settings);
-// A whole number in [0, 1000000]; 0: no cap.
-[[nodiscard]] absl::StatusOr<int64_t> ParseMaxCallsInFlight(const RawSettings& raw,
-                                                            const ServerSettings& settings);
-
-// What a service logs and how (*_LOG_FORMAT, *_LOG_LEVEL).
-struct LogChoice {
-  logging::Format format = logging::Format::kJson;
-  logging::Level level = logging::Level::kInfo;
+// What a server's ServerSettings say, parsed: the part of AuthConfig and
+// SumConfig that every tollgate server has (both derive from it).
+struct ServerConfig {
+  std::string listen_address;                           // *_LISTEN
+  bool reuse_port = false;                              // *_REUSEPORT=1: SO_REUSEPORT
+  tls::ServerTlsFiles tls;                              // *_TLS_CERT, _KEY, _CLIENT_CA; unset: plaintext
+  ConnectionLimits connection_limits;                   // *_MAX_CONNECTION_*, *_KEEPALIVE_*,
+                                                        // *_MAX_CONCURRENT_STREAMS
+  int64_t shutdown_grace_seconds = 0;                   // *_SHUTDOWN_GRACE
+  std::string http_listen_address;                      // *_HTTP_LISTEN; empty: off
+  int64_t max_calls_in_flight = 0;                      // *_MAX_CALLS_IN_FLIGHT; 0: no cap
+  logging::Format log_format = logging::Format::kJson;  // *_LOG_FORMAT
+  logging::Level log_level = logging::Level::kInfo;     // *_LOG_LEVEL
 };
-// The format first (ParseLogFormat), then the level (ParseLogLevel).
-[[nodiscard]] absl::StatusOr<LogChoice> ParseLogChoice(const RawSettings& raw,
-                                                       const ServerSettings& settings);
+
+// Reads every setting of `settings` into `config`, or returns
+// INVALID_ARGUMENT naming the first one it does not accept ("AUTH_LISTEN
+// (--listen): ..."):
+// - the listen addresses: host:port with a port in [0, 65535], or
+//   unix:path; the HTTP one may be unset (no HTTP port);
+// - reuse_port 0 or 1; the three TLS files, each named by its setting,
+//   paired as tls::CheckServerPairing accepts (all unset: plaintext; the
+//   files are not read here); the connection limits
+//   (ParseConnectionLimits);
+// - the shutdown grace in whole seconds [0, 3600]; the cap on calls in
+//   flight [0, 1000000], 0: no cap;
+// - the log format, then the level.
+[[nodiscard]] absl::Status ParseServerConfig(const RawSettings& raw,
+                                             const ServerSettings& settings,
+                                             ServerConfig& config);
 
 }  // namespace tollgate::config

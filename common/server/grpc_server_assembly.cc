@@ -35,6 +35,15 @@ void InitializeMethodSeries(GrpcMetrics& metrics, const std::vector<HostedServic
 
 }  // namespace
 
+GrpcServerOptions GrpcServerOptions::From(const config::ServerConfig& config) {
+  GrpcServerOptions options;
+  options.listen_address = config.listen_address;
+  options.reuse_port = config.reuse_port;
+  options.max_calls_in_flight = config.max_calls_in_flight;
+  options.connection_limits = config.connection_limits;
+  return options;
+}
+
 absl::StatusOr<std::unique_ptr<AssembledGrpcServer>> AssembledGrpcServer::Start(
     GrpcServerOptions options) {
   std::unique_ptr<AssembledGrpcServer> assembled(new AssembledGrpcServer());

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/auth/bearer_authenticator.h"
+#include "common/config/server_settings.h"
 #include "common/connection_limits.h"
 #include "common/server/access_log_layer.h"
 #include "common/server/call_pipeline.h"
@@ -42,6 +43,10 @@ struct GrpcServerOptions {
   GrpcMetrics* grpc_metrics = nullptr;
   int64_t max_calls_in_flight = 0;  // 0: no cap (InFlightLimitLayer)
   ConnectionLimits connection_limits;  // see ApplyConnectionLimits
+
+  // The listen address, reuse_port, the cap on calls in flight and the
+  // connection limits of `config`; the rest is the caller's to fill.
+  static GrpcServerOptions From(const config::ServerConfig& config);
 };
 
 // How both services build their gRPC server, written once:
