@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_split.h"
 #include "client/session/file_token_store.h"
+#include "tests/client/cli_in_process.h"
 #include "tests/client/fake_services.h"
 #include "tests/client/temp_dir.h"
 #include "tests/support/fake_clock.h"
@@ -28,11 +29,7 @@ using testing::TempDir;
 
 constexpr int64_t kNow = 1'800'000'000;
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using Outcome = tollgate::testing::ProgramOutcome;
 
 class CliTest : public ::testing::Test {
  protected:
@@ -49,26 +46,7 @@ class CliTest : public ::testing::Test {
   }
 
   Outcome Run(const std::vector<std::string>& args, const std::string& stdin_text = "") {
-    std::istringstream in(stdin_text);
-    std::ostringstream out;
-    std::ostringstream err;
-    Cli cli(CliEnvironment{
-        .env = [this](const std::string& name) -> std::optional<std::string> {
-          const auto it = env_.find(name);
-          if (it == env_.end()) return std::nullopt;
-          return it->second;
-        },
-        .in = in,
-        .out = out,
-        .err = err,
-        .stdin_is_terminal = false,
-        .clock = clock_,
-    });
-    Outcome outcome;
-    outcome.exit_code = cli.Run(args);
-    outcome.out = out.str();
-    outcome.err = err.str();
-    return outcome;
+    return tollgate::testing::RunCliInProcess(args, env_, clock_, stdin_text);
   }
 
   // As after `tollgate login`: pair 1 saved, access token valid 600 s more.

@@ -16,13 +16,13 @@
 #include <thread>
 #include <vector>
 
-#include "client/cli/cli.h"
 #include "common/token/access_token_issuer.h"
 #include "common/token/base64url.h"
 #include "common/token/jwk.h"
 #include "common/token/jwk_set.h"
 #include "common/token/jws.h"
 #include "nlohmann/json.hpp"
+#include "tests/client/cli_in_process.h"
 #include "tests/client/temp_dir.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/test_keys.h"
@@ -35,11 +35,7 @@ using testing::TempDir;
 constexpr int64_t kNow = 1'800'000'000;  // 2027-01-15T08:00:00Z
 constexpr char kJwsVectorsFile[] = TOLLGATE_TESTDATA_DIR "/jose/jws_vectors.json";
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using Outcome = tollgate::testing::ProgramOutcome;
 
 // The parts of a compact JWS, and one put back together.
 std::vector<std::string> Segments(const std::string& token) {
@@ -69,22 +65,7 @@ class TokenCommandsTest : public ::testing::Test {
   }
 
   Outcome Run(const std::vector<std::string>& args, const std::string& stdin_text = "") {
-    std::istringstream in(stdin_text);
-    std::ostringstream out;
-    std::ostringstream err;
-    Cli cli(CliEnvironment{
-        .env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; },
-        .in = in,
-        .out = out,
-        .err = err,
-        .stdin_is_terminal = false,
-        .clock = clock_,
-    });
-    Outcome outcome;
-    outcome.exit_code = cli.Run(args);
-    outcome.out = out.str();
-    outcome.err = err.str();
-    return outcome;
+    return tollgate::testing::RunCliInProcess(args, /*env=*/{}, clock_, stdin_text);
   }
 
   Outcome Verify(const std::string& token, std::vector<std::string> extra = {}) {
